@@ -1,0 +1,43 @@
+# A newcomer's two commands on a fresh Debian machine: `make up` runs the shop, `make test` tests it.
+# Both create .venv, install the project into it and install nginx, each only when needed; `make test`
+# also installs Debian's chromium and chromium-driver for the browser test (tests/e2e/test_browser.py).
+
+VENV := .venv
+# Touched after each install; pip runs again when a pyproject.toml is newer.
+INSTALLED := $(VENV)/.installed
+# Debian keeps nginx in /usr/sbin, which is not on a normal user's PATH.
+export PATH := $(PATH):/usr/sbin:/usr/local/sbin
+
+.PHONY: up test nginx chromium compose
+
+up: $(INSTALLED) nginx
+	$(VENV)/bin/shop up
+
+# The monolith's suite (unit, integration, end-to-end, fuzz), then the catalog service's, which
+# has its own settings and so its own pytest run.
+test: $(INSTALLED) nginx chromium compose
+	$(VENV)/bin/pytest
+	cd extracted/catalog && ../../$(VENV)/bin/pytest
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml extracted/catalog/pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -e '.[dev]' -e 'extracted/catalog[dev]'
+	touch $@
+
+# apt-get install the packages given: as root, else through sudo, else say what to ask for.
+apt_install = if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(1); \
+  elif command -v sudo >/dev/null; then sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y $(1); \
+  else echo "Missing $(1), and this user cannot install it: ask for 'apt-get install $(1)', then run make again." >&2; exit 1; fi
+
+nginx:
+	@command -v nginx >/dev/null || { $(call apt_install,nginx); }
+
+# The browser test drives Debian's chromium through its chromedriver: nothing downloads a browser.
+chromium:
+	@test -x /usr/bin/chromedriver || { $(call apt_install,chromium chromium-driver); }
+
+# Debian's docker-compose validates docker-compose.yml in the tests; it needs no Docker engine.
+compose:
+	@command -v docker-compose >/dev/null || { $(call apt_install,docker-compose); }

@@ -1,0 +1,1 @@
+"""The catalog service: /api/catalog/ (categories, products, stock reservations), extracted from the monolith."""

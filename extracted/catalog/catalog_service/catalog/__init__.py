@@ -1,0 +1,1 @@
+"""The catalog context, extracted: categories, products and their stock, and stock reservations."""

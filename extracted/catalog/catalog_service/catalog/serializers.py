@@ -1,0 +1,53 @@
+"""Catalog API representations: what /api/catalog/ reads and writes, whichever process serves it."""
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import SKU_PATTERN, Category, Product, StockReservation
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["slug", "name", "description"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    sku = serializers.RegexField(SKU_PATTERN, max_length=32)
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    stock = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    slug = serializers.SlugField(max_length=200, required=False)
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "slug", "description", "category", "price", "currency", "stock", "is_active", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def validate_currency(self, value):
+        from django.conf import settings
+
+        if value != settings.SHOP_CURRENCY:
+            raise serializers.ValidationError(f"This shop sells in {settings.SHOP_CURRENCY} only.")
+        return value
+
+
+class ReservationLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=32)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+
+
+class StockReservationRequestSerializer(serializers.Serializer):
+    reservation_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", max_length=64)
+    lines = ReservationLineSerializer(many=True, allow_empty=False, max_length=100)
+
+
+class StockReservationSerializer(serializers.ModelSerializer):
+    lines = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockReservation
+        fields = ["reservation_id", "status", "lines", "created_at", "updated_at"]
+
+    @extend_schema_field(ReservationLineSerializer(many=True))
+    def get_lines(self, reservation):
+        return [{"sku": line.product.sku, "quantity": line.quantity} for line in reservation.lines.all()]

@@ -1,0 +1,1 @@
+"""The strangler-shop monolith: catalog, cart, orders and payments in one Django project."""

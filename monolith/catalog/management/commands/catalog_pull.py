@@ -1,0 +1,17 @@
+"""manage.py catalog_pull: bring the catalog service's catalog back into the monolith (rollback, stage 1 → 0)."""
+from monolith.catalog.transfer import TransferCommand, monolith_snapshot, write_to_monolith
+
+
+class Command(TransferCommand):
+    help = (
+        "Bring the catalog service's catalog, changed at stage 1, back into the monolith's database for a "
+        "rollback, through the catalog's services." + TransferCommand.help_scope
+    )
+    url_option = "--from"
+    verb = "pull"
+
+    def sides(self, service):
+        return service.snapshot(), monolith_snapshot()
+
+    def write(self, service, change):
+        write_to_monolith(change)

@@ -1,0 +1,1 @@
+"""What every context of the monolith shares: errors, middleware, pagination, health."""

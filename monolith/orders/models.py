@@ -1,0 +1,110 @@
+"""Orders, their lines (priced as they were when ordered) and their payment attempts."""
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+# No 0/O or 1/I: an order number is read out over the phone.
+NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+NUMBER_LENGTH = 10
+
+
+def new_order_number():
+    return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Awaiting payment"
+        PAID = "paid", "Paid"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=16, unique=True, default=new_order_number, editable=False)
+    # The owner: a signed-in customer, or else the browser session that placed it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    shopper_id = models.CharField(max_length=32, blank=True, db_index=True)
+    email = models.EmailField()
+    shipping_name = models.CharField(max_length=100)
+    shipping_line1 = models.CharField(max_length=200)
+    shipping_line2 = models.CharField(max_length=200, blank=True)
+    shipping_city = models.CharField(max_length=100)
+    shipping_postal_code = models.CharField(max_length=20)
+    shipping_country = models.CharField(max_length=2)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    # The stock held for this order; a new attempt after a failed payment
+    # reserves again under a new id, so no retry can reserve twice.
+    reservation_attempt = models.PositiveIntegerField(default=1)
+    # Set when the client sent an Idempotency-Key (the checkout form always does):
+    # a double-submitted checkout finds its order instead of placing another.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("orders:order-detail", kwargs={"number": self.number})
+
+    @property
+    def shipping(self):
+        return {
+            "name": self.shipping_name,
+            "line1": self.shipping_line1,
+            "line2": self.shipping_line2,
+            "city": self.shipping_city,
+            "postal_code": self.shipping_postal_code,
+            "country": self.shipping_country,
+        }
+
+    @property
+    def reservation_id(self):
+        return f"order-{self.number}-{self.reservation_attempt}"
+
+    @property
+    def can_pay(self):
+        return self.status in (self.Status.PENDING_PAYMENT, self.Status.PAYMENT_FAILED)
+
+    @property
+    def can_cancel(self):
+        return self.can_pay
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # A copy of the product as it was when ordered, not a foreign key: the
+    # catalog may change or move to another database, the order may not.
+    sku = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class OrderPayment(models.Model):
+    """One attempt to pay an order, as the orders context saw it end."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    idempotency_key = models.CharField(max_length=200)
+    payment_id = models.UUIDField()
+    status = models.CharField(max_length=20)
+    failure_code = models.CharField(max_length=32, blank=True)
+    card_last4 = models.CharField(max_length=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["order", "idempotency_key"], name="one_payment_per_key")]

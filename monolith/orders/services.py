@@ -1,0 +1,183 @@
+"""Checkout: place an order (reserving its stock), pay it, cancel it.
+
+Orders reach the catalog and payments only through their ports, so these
+functions work the same whether those contexts run in this process or not.
+"""
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from monolith.core.errors import ApplicationError, Conflict
+from monolith.ports.catalog import get_catalog
+from monolith.ports.payments import get_payments
+
+from .models import Order, OrderLine, OrderPayment
+
+MAX_LINES = 100
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who an order belongs to: a signed-in user, or else a browser session's shopper id."""
+
+    user: object = None
+    shopper_id: str = ""
+
+    @classmethod
+    def from_request(cls, request):
+        user = request.user if request.user.is_authenticated else None
+        return cls(user=user, shopper_id=shopper_id(request.session))
+
+
+def shopper_id(session):
+    """A random id for this browser, kept in its session, that anonymous orders belong to."""
+    if "shopper_id" not in session:
+        session["shopper_id"] = secrets.token_hex(16)
+    return session["shopper_id"]
+
+
+def order_place(*, owner, email, shipping, lines, idempotency_key=None):
+    """Place an order for `lines` at today's catalog prices and reserve its stock.
+
+    All lines or none: when any is short, nothing is reserved and the Conflict
+    (code insufficient_stock) names the short skus.
+    """
+    quantities = Counter()
+    for line in lines:
+        quantities[line["sku"]] += line["quantity"]
+    if not quantities:
+        raise ApplicationError("An order needs at least one line.", field="lines")
+    if len(quantities) > MAX_LINES:
+        raise ApplicationError(f"An order has at most {MAX_LINES} lines.", field="lines")
+    request = {"owner": owner, "email": email, "shipping": shipping, "quantities": quantities}
+    if idempotency_key:
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, **request)
+
+    catalog = get_catalog()
+    products = catalog.products(list(quantities), fresh=True)
+    unknown = sorted(set(quantities) - set(products))
+    if unknown:
+        raise ApplicationError(
+            f"Unknown or unavailable sku: {', '.join(unknown)}.", field="lines", code="unknown_sku", extra={"skus": unknown}
+        )
+    currencies = {products[sku].currency for sku in quantities}
+    if len(currencies) > 1:
+        raise ApplicationError("All lines of an order must be in one currency.", field="lines")
+
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                user=owner.user,
+                shopper_id=owner.shopper_id,
+                email=email,
+                shipping_name=shipping["name"],
+                shipping_line1=shipping["line1"],
+                shipping_line2=shipping.get("line2", ""),
+                shipping_city=shipping["city"],
+                shipping_postal_code=shipping["postal_code"],
+                shipping_country=shipping["country"].upper(),
+                currency=currencies.pop(),
+                # The live catalog price, never a cached one: what the shopper is charged.
+                total=sum(products[sku].price * quantity for sku, quantity in quantities.items()),
+                idempotency_key=idempotency_key,
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(order=order, sku=sku, name=products[sku].name, unit_price=products[sku].price, quantity=quantity)
+                for sku, quantity in quantities.items()
+            )
+            catalog.reserve(
+                reservation_id=order.reservation_id,
+                lines=[{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items()],
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A concurrent submit of the same checkout won the race.
+        return _replay(Order.objects.get(idempotency_key=idempotency_key), **request)
+    return order
+
+
+def _replay(order, *, owner, email, shipping, quantities):
+    """The order a key already placed, if this is the same request from the same owner; else 422."""
+    same_owner = order.user_id == owner.user.pk if order.user_id else (owner.user is None and order.shopper_id == owner.shopper_id)
+    same_request = (
+        order.email == email
+        and order.shipping == {**shipping, "line2": shipping.get("line2", ""), "country": shipping["country"].upper()}
+        and {line.sku: line.quantity for line in order.lines.all()} == dict(quantities)
+    )
+    if not (same_owner and same_request):
+        raise ApplicationError(
+            "This Idempotency-Key was used for another order.", field="Idempotency-Key", code="idempotency_key_reused", status_code=422
+        )
+    return order
+
+
+@transaction.atomic
+def order_pay(*, order, card, idempotency_key):
+    """Pay an order; returns a PaymentResult. A failed payment may be retried, with a new key.
+
+    The same key for the same order replays the first outcome (no second
+    charge); the payments context refuses the same key with another card (422).
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    payments = get_payments()
+    payment_key = f"order-{order.number}:{idempotency_key}"
+    request = {"order_number": order.number, "amount": order.total, "currency": order.currency, "card": card}
+    if order.payments.filter(idempotency_key=idempotency_key).exists():
+        return payments.pay(idempotency_key=payment_key, **request)
+    if not order.can_pay:
+        raise Conflict(f"This order is {order.get_status_display().lower()} and cannot be paid.", code="order_not_payable")
+
+    catalog = get_catalog()
+    if order.status == Order.Status.PAYMENT_FAILED:
+        # The failed attempt gave its stock back: hold it again under a new id.
+        order.reservation_attempt += 1
+        catalog.reserve(
+            reservation_id=order.reservation_id,
+            lines=[{"sku": line.sku, "quantity": line.quantity} for line in order.lines.all()],
+        )
+        order.status = Order.Status.PENDING_PAYMENT
+
+    result = payments.pay(idempotency_key=payment_key, **request)
+    payment = result.payment
+    OrderPayment.objects.create(
+        order=order,
+        idempotency_key=idempotency_key,
+        payment_id=payment.id,
+        status=payment.status,
+        failure_code=payment.failure_code,
+        card_last4=payment.card_last4,
+    )
+    if payment.status == "succeeded":
+        catalog.commit(reservation_id=order.reservation_id)
+        order.status = Order.Status.PAID
+    elif payment.status == "failed":
+        catalog.release(reservation_id=order.reservation_id)
+        order.status = Order.Status.PAYMENT_FAILED
+    order.save(update_fields=["status", "reservation_attempt", "updated_at"])
+    return result
+
+
+def order_claim(*, user, shopper_id):
+    """Give a customer who just logged in the orders this browser placed anonymously."""
+    if shopper_id:
+        Order.objects.filter(user__isnull=True, shopper_id=shopper_id).update(user=user)
+
+
+@transaction.atomic
+def order_cancel(*, order):
+    """Cancel an unpaid order; the stock it held goes back."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status == Order.Status.CANCELLED:
+        return order
+    if not order.can_cancel:
+        raise Conflict(f"This order is {order.get_status_display().lower()} and cannot be cancelled.", code="order_not_cancellable")
+    if order.status == Order.Status.PENDING_PAYMENT:
+        get_catalog().release(reservation_id=order.reservation_id)
+    order.status = Order.Status.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    return order

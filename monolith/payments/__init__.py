@@ -1,0 +1,1 @@
+"""The payments context: charges against test cards, refunds, idempotency keys. Extracted at stage 2."""

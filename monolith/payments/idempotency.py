@@ -1,0 +1,54 @@
+"""Idempotency keys, as Stripe promises them: one key, one outcome.
+
+The key row is inserted in the same transaction as the work it guards. A second
+request with the same key blocks on the unique index until the first commits,
+then finds the stored response and replays it: two concurrent requests never
+make two charges. Input that fails validation stores nothing (the transaction
+rolls back), so a corrected retry with the same key is allowed.
+"""
+import hashlib
+import hmac
+import json
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from monolith.core.errors import ApplicationError, Conflict
+
+from .models import IdempotencyKey
+
+
+class IdempotencyMismatch(ApplicationError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+def fingerprint(payload) -> str:
+    message = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def run_idempotent(*, key, payload, operation):
+    """Run `operation()` -> (status, body) once per key; returns (status, body, replayed)."""
+    digest = fingerprint(payload)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(key=key, fingerprint=digest)
+        except IntegrityError:
+            return (*_replay(key, digest), True)
+        status, body = operation()
+        record.response_status, record.response_body = status, body
+        record.save(update_fields=["response_status", "response_body"])
+        return status, body, False
+
+
+def _replay(key, digest):
+    record = IdempotencyKey.objects.get(key=key)
+    if not hmac.compare_digest(record.fingerprint, digest):
+        raise IdempotencyMismatch(
+            "This Idempotency-Key was used with a different request.", field="Idempotency-Key"
+        )
+    if record.response_status is None:  # only when the first request is still running
+        raise Conflict("A request with this Idempotency-Key is still in progress.", code="idempotency_key_in_use")
+    return record.response_status, record.response_body

@@ -1,0 +1,176 @@
+"""The catalog port: what cart, checkout and the shop pages need to know about products."""
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from django.core.paginator import Paginator
+from django.utils.dateparse import parse_datetime
+
+from monolith.core.errors import ServiceUnavailable
+from monolith.ports import adapter
+from monolith.catalog import selectors, services
+
+
+class CatalogUnavailable(ServiceUnavailable):
+    """The catalog cannot be reached (down, too slow, or failing): nothing was done, try again later.
+
+    Only the HTTP adapter raises it: the API answers it as a JSON 503, and pages get the
+    "temporarily unavailable" page (monolith.core.middleware.ServiceUnavailableMiddleware).
+    """
+
+    code = "catalog_unavailable"
+
+    def __init__(self, message="The catalog is temporarily unavailable. Nothing was lost: please try again in a moment."):
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    slug: str
+    name: str
+    description: str
+
+    @classmethod
+    def from_body(cls, body):
+        """Build from the catalog API's JSON representation of a category."""
+        return cls(slug=body["slug"], name=body["name"], description=body["description"])
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    sku: str
+    name: str
+    slug: str
+    description: str
+    category: str  # the category's slug
+    price: Decimal
+    currency: str
+    stock: int
+    is_active: bool
+    updated_at: datetime
+
+    @classmethod
+    def from_body(cls, body):
+        """Build from the catalog API's JSON representation of a product."""
+        return cls(
+            sku=body["sku"],
+            name=body["name"],
+            slug=body["slug"],
+            description=body["description"],
+            category=body["category"],
+            price=Decimal(body["price"]),
+            currency=body["currency"],
+            stock=body["stock"],
+            is_active=body["is_active"],
+            updated_at=parse_datetime(body["updated_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: list[ProductInfo]
+    count: int
+    number: int
+    num_pages: int
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        return self.number < self.num_pages
+
+
+class CatalogPort(Protocol):
+    """Errors: ApplicationErrors (NotFound for an unknown sku, a Conflict with
+    code "insufficient_stock" and `extra["skus"]` when a reservation falls short),
+    CatalogUnavailable when the catalog cannot be reached, and a django
+    ValidationError naming the bad filter for a bad query.
+
+    `products(skus, fresh=True)` never answers from a cache: what checkout charges.
+    """
+
+    def categories(self) -> list[CategoryInfo]: ...
+
+    def product_page(self, *, filters: dict, page: int | str, per_page: int) -> ProductPage: ...
+
+    def product(self, sku: str) -> ProductInfo: ...
+
+    def products(self, skus: list[str], *, fresh: bool = False) -> dict[str, ProductInfo]: ...
+
+    def reserve(self, *, reservation_id: str, lines: list[dict]) -> None: ...
+
+    def commit(self, *, reservation_id: str) -> None: ...
+
+    def release(self, *, reservation_id: str) -> None: ...
+
+
+class LocalCatalog:
+    """The catalog context in this process: calls its selectors and services directly."""
+
+    def categories(self):
+        return [CategoryInfo(c.slug, c.name, c.description) for c in selectors.category_list()]
+
+    def product_page(self, *, filters, page, per_page):
+        paginator = Paginator(selectors.product_list(filters=filters), per_page)
+        page_obj = paginator.get_page(page)  # a bad or too large page number shows the nearest page
+        return ProductPage(
+            products=[_product_info(p) for p in page_obj.object_list],
+            count=paginator.count,
+            number=page_obj.number,
+            num_pages=paginator.num_pages,
+        )
+
+    def product(self, sku):
+        return _product_info(selectors.product_get(sku=sku))
+
+    def products(self, skus, *, fresh=False):
+        # Always fresh: the database is the catalog here.
+        return {sku: _product_info(p) for sku, p in selectors.products_by_sku(skus=skus).items()}
+
+    def reserve(self, *, reservation_id, lines):
+        services.stock_reserve(reservation_id=reservation_id, lines=lines)
+
+    def commit(self, *, reservation_id):
+        services.stock_commit(reservation_id=reservation_id)
+
+    def release(self, *, reservation_id):
+        services.stock_release(reservation_id=reservation_id)
+
+
+def _product_info(product):
+    return ProductInfo(
+        sku=product.sku,
+        name=product.name,
+        slug=product.slug,
+        description=product.description,
+        category=product.category.slug,
+        price=product.price,
+        currency=product.currency,
+        stock=product.stock,
+        is_active=product.is_active,
+        updated_at=product.updated_at,
+    )
+
+
+def _remote_catalog():
+    # Imported when first asked for: catalog_http imports this module's DTOs and errors.
+    from monolith.ports.catalog_http import RemoteCatalog
+
+    return RemoteCatalog()
+
+
+def _shadow_catalog():
+    # Imported when first asked for, as the remote adapter is: it imports this module.
+    from monolith.ports.catalog_shadow import ShadowCatalog
+
+    return ShadowCatalog()
+
+
+ADAPTERS = {"local": LocalCatalog, "remote": _remote_catalog, "shadow": _shadow_catalog}
+
+
+def get_catalog() -> CatalogPort:
+    return adapter("CATALOG_BACKEND", ADAPTERS)

@@ -1,0 +1,360 @@
+"""The catalog port over HTTP: RemoteCatalog reads and reserves stock through the catalog service's /api/catalog/.
+
+It behaves as LocalCatalog does, errors included, for a catalog in another process. After
+pip's PipSession, one CatalogSession per process talks to the service, with a default timeout
+and one retry policy (GETs only); a circuit breaker in front of it makes a catalog that is down
+cost each page a moment instead of a timeout; reads are cached for CACHE_SECONDS, and checkout
+asks for fresh prices.
+"""
+import hashlib
+import http.cookiejar
+import logging
+import re
+import uuid
+from urllib.parse import quote
+
+import pybreaker
+import requests
+from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ValidationError
+from log_request_id import local as request_local
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from urllib3.util.retry import Retry
+
+from monolith.core.errors import ApplicationError, Conflict, NotFound
+
+from .catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage
+
+logger = logging.getLogger(__name__)
+
+# (connect, read) in seconds. The shop must answer within 2 s when the catalog is down: a
+# refused connection fails at once, an unreachable host after 0.5 s (a connect on one network
+# takes about a millisecond), and a hung service after 1.5 s (a catalog call takes a few ms),
+# which leaves room for the rest of the page.
+TIMEOUT = (0.5, 1.5)
+
+# Consecutive failures (connection errors, timeouts, 5xx) that open the breaker: one blip, such
+# as a worker restarting, does not trip it, and when the catalog is down no more than five
+# requests per process wait to find out.
+BREAKER_FAIL_MAX = 5
+# Seconds the open breaker fails calls without trying; then one trial call goes through
+# (half-open) and closes it again if it succeeds. A catalog that is back is used within 5 s; one
+# still down costs one failed call per 5 s.
+BREAKER_RESET_SECONDS = 5
+
+# Reads (categories, product pages, products) are kept this long, in this process: a price or
+# stock changed in the catalog service shows on the shop's pages within 5 s. Checkout never
+# uses them (products(fresh=True)), and reservations always go to the service.
+CACHE_SECONDS = 5
+# A page for each query and a product for each sku; q is free text, so the number must be bounded.
+CACHE_MAX_ENTRIES = 2000
+
+# The API's largest page_size, and the most skus one batch read may name.
+BATCH_SIZE = 100
+
+# What the catalog's URLs accept as a sku (monolith.catalog.selectors.SKU_SHAPE): anything
+# else is no product, and is asked of no one.
+SKU_SHAPE = re.compile(r"^[A-Za-z0-9-]{1,32}\Z")
+
+
+class GetOnlyRetry(Retry):
+    """A Retry that retries no method outside allowed_methods.
+
+    urllib3's allowed_methods guards retries after read errors and bad statuses only: a
+    connection error is retried whatever the method. Here a POST is never retried.
+    """
+
+    def increment(self, method=None, *args, **kwargs):
+        if method is not None and method.upper() not in self.allowed_methods:
+            # As if every retry were spent: urllib3 raises the error instead of trying again.
+            return Retry.increment(self.new(total=0), method, *args, **kwargs)
+        return super().increment(method, *args, **kwargs)
+
+
+# Only GETs are retried. urllib3 retries no POST after the request was sent, and must not here:
+# a POST that timed out may have taken effect. Reservations are idempotent by reservation_id,
+# but retrying one is the orders flow's decision, not the transport's.
+RETRY = GetOnlyRetry(
+    total=2,
+    connect=2,  # refused or unreachable: the request never left, so trying again is safe
+    read=0,  # a service that took the request and went quiet is not asked twice: that would double the wait
+    status=2,
+    other=0,
+    status_forcelist=(502, 503, 504),  # a restart, or a proxy in between with nothing behind it
+    allowed_methods=frozenset({"GET"}),
+    backoff_factor=0.05,  # sleeps 0 s, then 0.1 s: urllib3 skips the sleep before the first retry
+    # A 503 with `Retry-After: 120` would otherwise hold a page for two minutes.
+    respect_retry_after_header=False,
+    # After the last retry, the 5xx itself, which RemoteCatalog turns into CatalogUnavailable.
+    raise_on_status=False,
+)
+
+
+class BearerToken(AuthBase):
+    """`Authorization: Bearer <token>`, the service token; its repr never shows the token."""
+
+    def __init__(self, token):
+        self._token = token
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self):
+        return "BearerToken(<hidden>)"
+
+
+class CatalogSession(requests.Session):
+    """The HTTP client for the catalog service: one per process, shared by its threads."""
+
+    def __init__(self):
+        super().__init__()
+        # The service is at a configured address: no proxy from the environment, no ~/.netrc.
+        self.trust_env = False
+        # Keep no cookies: this client calls on behalf of every shopper in turn.
+        self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        adapter = HTTPAdapter(max_retries=RETRY)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", TIMEOUT)
+        request_id = getattr(request_local, "request_id", None)
+        if request_id:
+            # The same id in the service's log lines as in ours (django-log-request-id sets it per request).
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "X-Request-ID": request_id}
+        return super().request(method, url, *args, **kwargs)
+
+
+class ServiceFailure(Exception):
+    """The service answered, but not usefully (a 5xx, or no JSON): counts against the breaker."""
+
+
+class BreakerLog(pybreaker.CircuitBreakerListener):
+    """Say in the log when the breaker opens, tries again and closes: an outage is visible."""
+
+    def state_change(self, breaker, old_state, new_state):
+        logger.warning("Catalog circuit breaker: %s -> %s", old_state.name if old_state else "-", new_state.name)
+
+
+class RemoteCatalog:
+    """The catalog service at CATALOG_SERVICE_URL, behind the same port as LocalCatalog.
+
+    Reads go without credentials, as a shopper's would, so the service shows exactly what
+    LocalCatalog shows (no inactive products); stock reservations carry the service token.
+    """
+
+    def __init__(self):
+        self._api = settings.CATALOG_SERVICE_URL.rstrip("/") + "/api/catalog/"
+        self._session = CatalogSession()
+        self._credentials = _credentials()
+        # Pitfall: pybreaker holds its lock for the whole guarded call (danielfm/pybreaker#3), so
+        # one process's threads (gunicorn's 2) call the catalog one at a time. That costs a few
+        # ms when the catalog is up, and lets exactly one trial call through when half-open; but
+        # until a hung catalog has opened the breaker, a second thread waits out the first's
+        # read timeout before its own.
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=BREAKER_FAIL_MAX, reset_timeout=BREAKER_RESET_SECONDS, listeners=[BreakerLog()], name="catalog"
+        )
+        # A name of its own: LocMemCache instances that share a name share one store.
+        self._cache = LocMemCache(
+            f"{__name__}.{uuid.uuid4().hex}", {"TIMEOUT": CACHE_SECONDS, "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES}}
+        )
+
+    def categories(self):
+        return self._cached("categories", self._categories)
+
+    def product_page(self, *, filters, page, per_page):
+        number = page_number(page)
+        query = (sorted(filters.items()), number, per_page)
+        key = "page:" + hashlib.sha256(repr(query).encode()).hexdigest()  # q is free text: no raw key
+        return self._cached(key, lambda: self._product_page(filters, number, per_page))
+
+    def product(self, sku):
+        if not is_sku(sku):
+            raise _no_product(sku)
+        return self._cached(f"product:{sku}", lambda: self._product(sku))
+
+    def products(self, skus, *, fresh=False):
+        wanted = list(dict.fromkeys(sku for sku in skus if is_sku(sku)))
+        found = {} if fresh else {
+            product.sku: product for product in self._cache.get_many([f"product:{sku}" for sku in wanted]).values()
+        }
+        for chunk in chunked([sku for sku in wanted if sku not in found], BATCH_SIZE):
+            body = self._ok("GET", "products/", params={"sku": ",".join(chunk), "page_size": BATCH_SIZE})
+            fetched = {product.sku: product for product in map(ProductInfo.from_body, body["results"])}
+            self._cache.set_many({f"product:{sku}": product for sku, product in fetched.items()})
+            found.update(fetched)
+        return found
+
+    def reserve(self, *, reservation_id, lines):
+        self._ok("POST", "stock-reservations/", json={"reservation_id": reservation_id, "lines": lines})
+
+    def commit(self, *, reservation_id):
+        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/")
+
+    def release(self, *, reservation_id):
+        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/release/")
+
+    def _categories(self):
+        categories, page = [], 1
+        while True:
+            # By page number rather than by `next`, which names whatever host the service thinks it has.
+            body = self._ok("GET", "categories/", params={"page": page, "page_size": BATCH_SIZE})
+            categories += map(CategoryInfo.from_body, body["results"])
+            if not body["next"]:
+                return categories
+            page += 1
+
+    def _product_page(self, filters, number, per_page):
+        query = {**filters, "page_size": per_page}
+        body = self._products_page(query, number) if number >= 1 else None
+        if body is None:
+            # Paginator.get_page's rule, which LocalCatalog follows: out of range is the last page.
+            body, number = self._products_page(query, 1), 1
+            last = num_pages(body["count"], per_page)
+            last_body = self._products_page(query, last) if last > 1 else None
+            if last_body is not None:  # None only if products went away between the two calls
+                body, number = last_body, last
+        return ProductPage(
+            products=[ProductInfo.from_body(product) for product in body["results"]],
+            count=body["count"],
+            number=number,
+            num_pages=num_pages(body["count"], per_page),
+        )
+
+    def _products_page(self, query, number):
+        """A page of the product list, or None when the page is out of range (the API's 404)."""
+        status, body = self._exchange("GET", "products/", params={**query, "page": number})
+        if status == 400:
+            raise filter_error(body)
+        if status == 404 and number > 1:  # page 1 always exists, even when empty
+            return None
+        if status != 200:
+            raise application_error(status, body)
+        return body
+
+    def _product(self, sku):
+        status, body = self._exchange("GET", f"products/{sku}/")
+        if status == 404:
+            raise _no_product(sku)
+        if status != 200:
+            raise application_error(status, body)
+        return ProductInfo.from_body(body)
+
+    def _cached(self, key, fetch):
+        value = self._cache.get(key)
+        if value is None:
+            value = fetch()
+            self._cache.set(key, value)
+        return value
+
+    def _ok(self, method, path, **kwargs):
+        """The body of a 2xx answer; any other answer raised as LocalCatalog would raise it."""
+        status, body = self._exchange(method, path, **kwargs)
+        if not 200 <= status < 300:
+            raise application_error(status, body)
+        return body
+
+    def _exchange(self, method, path, **kwargs):
+        """(status, body) of an answer below 500; CatalogUnavailable when there is none."""
+        if method != "GET":
+            kwargs["auth"] = self._credentials  # reads stay anonymous: see the class docstring
+        try:
+            status, body = self.breaker.call(self._send, method, self._api + path, **kwargs)
+        except pybreaker.CircuitBreakerError as error:
+            raise CatalogUnavailable() from error
+        except (requests.RequestException, ServiceFailure) as error:
+            # The message names the method and URL, never a header: the token stays out of the log.
+            logger.warning("Catalog service call failed: %s %s: %s", method, path, error)
+            raise CatalogUnavailable() from error
+        if status in (401, 403):
+            # Our configuration, not the caller's request, is wrong: the caller cannot fix it.
+            logger.error(
+                "The catalog service refused the monolith's credentials (%s) for %s %s: check CATALOG_SERVICE_TOKEN.",
+                status, method, path,
+            )
+            raise CatalogUnavailable()
+        return status, body
+
+    def _send(self, method, url, **kwargs):
+        response = self._session.request(method, url, **kwargs)
+        if response.status_code >= 500:
+            raise ServiceFailure(f"{response.status_code} {response.reason}")
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            raise ServiceFailure(f"{response.status_code} {response.reason}, and no JSON body") from None
+
+
+def _credentials():
+    if settings.CATALOG_SERVICE_TOKEN:
+        return BearerToken(settings.CATALOG_SERVICE_TOKEN)
+    return None
+
+
+def _no_product(sku):
+    # LocalCatalog's words, whichever 404 the service gave (its URL converter refuses some skus outright).
+    return NotFound(f"No product with sku {sku!r}.", code="unknown_sku")
+
+
+def is_sku(value):
+    return isinstance(value, str) and SKU_SHAPE.match(value) is not None
+
+
+def page_number(page):
+    """`page` as Paginator.get_page reads it: anything but a whole number is page 1 (but 0 and below are the last)."""
+    try:
+        if isinstance(page, float) and not page.is_integer():
+            raise ValueError
+        return int(page)
+    except (TypeError, ValueError):
+        return 1
+
+
+def num_pages(count, per_page):
+    """As Paginator.num_pages: an empty list still has its one (empty) page."""
+    return max(1, -(-count // per_page))
+
+
+def chunked(items, size):
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def filter_error(body):
+    """The API's 400 for a bad product query as the ValidationError LocalCatalog raises: {field: [message, ...]}."""
+    return ValidationError({
+        field: [str(message) for message in messages] if isinstance(messages, list) else [str(messages)]
+        for field, messages in body.items()
+    })
+
+
+def application_error(status, body):
+    """An error answer of the catalog API as the ApplicationError LocalCatalog would have raised.
+
+    The service sends ApplicationError.as_dict(): {field: [detail], "detail", "code", **extra},
+    so the error that comes out is the one that went in (a 409 for short stock is a Conflict
+    with code "insufficient_stock" and extra {"skus": [...]}). A serializer's field errors,
+    which have no "detail", become one message naming each field.
+    """
+    error_class = {404: NotFound, 409: Conflict}.get(status, ApplicationError)
+    if not isinstance(body, dict):
+        return error_class(f"The catalog service answered {status}.", status_code=status)
+    rest = dict(body)
+    detail, code = rest.pop("detail", None), rest.pop("code", None)
+    if detail is None:
+        return error_class(describe(rest), code=code, status_code=status)
+    field = next((key for key, value in rest.items() if value == [detail]), None)
+    rest.pop(field, None)
+    return error_class(str(detail), code=code, status_code=status, field=field, extra=rest)
+
+
+def describe(errors):
+    """{"lines": {"0": {"quantity": ["Too many."]}}} -> "lines: 0: quantity: Too many." """
+    if isinstance(errors, dict):
+        return "; ".join(f"{key}: {describe(value)}" for key, value in errors.items())
+    if isinstance(errors, list):
+        return " ".join(describe(item) for item in errors)
+    return str(errors)

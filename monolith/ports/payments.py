@@ -1,0 +1,81 @@
+"""The payments port: how orders charge a card and learn how a payment ended."""
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+from uuid import UUID
+
+from django.utils.dateparse import parse_datetime
+
+from monolith.ports import adapter
+from monolith.payments import selectors, services
+from monolith.payments.serializers import PaymentSerializer
+
+
+@dataclass(frozen=True)
+class PaymentInfo:
+    id: UUID
+    order_number: str
+    amount: Decimal
+    currency: str
+    status: str  # pending | succeeded | failed | partially_refunded | refunded
+    failure_code: str
+    amount_refunded: Decimal
+    card_brand: str
+    card_last4: str
+    created_at: datetime
+
+    @classmethod
+    def from_body(cls, body):
+        """Build from the payments API's JSON representation (the same from both adapters)."""
+        created_at = body["created_at"]
+        return cls(
+            id=UUID(str(body["id"])),
+            order_number=body["order_number"],
+            amount=Decimal(body["amount"]),
+            currency=body["currency"],
+            status=body["status"],
+            failure_code=body["failure_code"],
+            amount_refunded=Decimal(body["amount_refunded"]),
+            card_brand=body["card_brand"],
+            card_last4=body["card_last4"],
+            created_at=parse_datetime(created_at) if isinstance(created_at, str) else created_at,
+        )
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: PaymentInfo
+    replayed: bool  # the key was seen before: this is the first request's outcome
+
+
+class PaymentsPort(Protocol):
+    """Errors are ApplicationErrors (422 for a reused key with another request) or
+    django ValidationErrors naming the bad card field."""
+
+    def pay(self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict) -> PaymentResult: ...
+
+    def payments_for_order(self, order_number: str) -> list[PaymentInfo]: ...
+
+
+class LocalPayments:
+    """The payments context in this process."""
+
+    def pay(self, *, idempotency_key, order_number, amount, currency, card):
+        _, body, replayed = services.payment_create(
+            idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card
+        )
+        return PaymentResult(PaymentInfo.from_body(body), replayed)
+
+    def payments_for_order(self, order_number):
+        return [
+            PaymentInfo.from_body(PaymentSerializer(p).data)
+            for p in selectors.payment_list(order_number=order_number)
+        ]
+
+
+ADAPTERS = {"local": LocalPayments}
+
+
+def get_payments() -> PaymentsPort:
+    return adapter("PAYMENTS_BACKEND", ADAPTERS)

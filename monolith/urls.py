@@ -1,0 +1,28 @@
+"""The monolith's URLs. Each context owns its prefixes: the facade moves traffic by prefix."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from monolith.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/catalog/", include("monolith.catalog.api_urls")),
+    path("api/orders/", include("monolith.orders.api_urls")),
+    path("api/payments/", include("monolith.payments.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("staff/parallel-run/", include("monolith.parallel_run.urls")),
+    path("", include("monolith.catalog.urls")),
+    path("", include("monolith.cart.urls")),
+    path("", include("monolith.orders.urls")),
+]
+
+handler400 = "monolith.core.views.bad_request"
+handler404 = "monolith.core.views.page_not_found"
+handler500 = "monolith.core.views.server_error"

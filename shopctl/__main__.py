@@ -1,0 +1,4 @@
+"""`python -m shopctl` is the `shop` command."""
+from shopctl.cli import main
+
+main()

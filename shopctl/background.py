@@ -1,0 +1,94 @@
+"""`shop up` in the background, for the end-to-end tests and the benchmarks.
+
+It runs the real command, so these start the shop exactly as a developer does:
+
+    with BackgroundShop(log_path=Path("shop.log")) as shop:
+        shop.wait_until_ready()
+        requests.get(shop.url + "api/catalog/products/")
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from shopctl import ShopError, stack
+
+# honcho prefixes every line a process prints with "HH:MM:SS name | ".
+_HONCHO_LINE = re.compile(r"^\S+ (?P<name>\S+)\s*\| (?P<line>.*)$")
+
+
+class BackgroundShop:
+    """`shop up [--stage N] [PROCESS ...]` with its output in log_path; a context manager that stops it."""
+
+    def __init__(
+        self,
+        only: Sequence[str] = (),
+        *,
+        stage: int = 0,
+        env: Mapping[str, str] | None = None,
+        log_path: Path,
+    ) -> None:
+        self.names = list(only) or stack.processes(stage)
+        self.argv = [sys.executable, "-m", "shopctl", "up", "--stage", str(stage), *only]
+        self.env = {**os.environ, **(env or {})}
+        self.url = stack.url(self.names, self.env)
+        self.log_path = log_path
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> "BackgroundShop":
+        # Checked here as well as in `shop up`: a shop already answering on the port would look
+        # ready before the new `shop up` had time to fail.
+        stack.check_ports_free(self.names, self.env)
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                self.argv, cwd=stack.REPO, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT,
+                # Its own process group, so that stop() reaches `manage.py migrate` too, and
+                # Ctrl-C in the caller's terminal leaves the stopping to stop().
+                start_new_session=True,
+            )
+        return self
+
+    def wait_until_ready(self, timeout: float = 120) -> None:
+        """Return once url/readyz answers 200; ShopError with the output if it does not in time."""
+        deadline = time.monotonic() + timeout
+        while not stack.answers(self.url + "readyz"):
+            if (code := self._process.poll()) is not None:
+                raise ShopError(f"`shop up` exited with code {code} before it was ready.\n{self._recent_output()}")
+            if time.monotonic() > deadline:
+                raise ShopError(f"{self.url}readyz did not answer 200 within {timeout:.0f} s.\n{self._recent_output()}")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        """Stop every process, as Ctrl-C does; wait until they have gone."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        os.killpg(self._process.pid, signal.SIGTERM)
+        try:
+            # honcho gives its processes 5 s before it kills them.
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def _recent_output(self, count: int = 80) -> str:
+        lines = self.output().splitlines()[-count:]
+        return f"The last {len(lines)} lines of {self.log_path}:\n" + "\n".join(lines)
+
+    def lines_of(self, name: str) -> list[str]:
+        """What process `name` has printed so far, without honcho's prefix."""
+        matches = (_HONCHO_LINE.match(line) for line in self.output().splitlines())
+        return [m["line"] for m in matches if m and m["name"] == name]
+
+    def __enter__(self) -> "BackgroundShop":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

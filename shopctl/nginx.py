@@ -1,0 +1,76 @@
+"""The facade's nginx: its config rendered from proxy/nginx.conf, checked, and its command line."""
+import grp
+import os
+import pwd
+import shutil
+import string
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from shopctl import ShopError
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "proxy" / "nginx.conf"
+
+UPSTREAM = """\
+    upstream {name} {{
+        server {address};
+        keepalive 16;
+    }}
+"""
+ROUTE = """\
+        location {prefix} {{
+            proxy_pass http://{name};
+        }}
+"""
+
+
+class _Placeholders(string.Template):
+    # Only ${UPPER_CASE} names are placeholders: nginx's own variables ($request_id) are lower
+    # case and must come through as they are. A placeholder left unfilled fails `nginx -t`.
+    flags = 0
+    idpattern = r"[A-Z][A-Z0-9_]*"
+
+
+def render(prefix: Path, routes: Mapping[str, str], addresses: Mapping[str, str]) -> Path:
+    """Write prefix/nginx.conf: the facade at addresses["facade"], each route prefix sent to its service."""
+    services = sorted(set(routes.values()))
+    text = _Placeholders(TEMPLATE.read_text()).safe_substitute(
+        FACADE_ADDR=addresses["facade"],
+        MONOLITH_ADDR=addresses["monolith"],
+        STAGE_UPSTREAMS="".join(UPSTREAM.format(name=s, address=addresses[s]) for s in services),
+        STAGE_ROUTES="".join(ROUTE.format(prefix=p, name=s) for p, s in routes.items()),
+    )
+    prefix.mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(text)
+    return conf
+
+
+def command(prefix: Path) -> list[str]:
+    """nginx in the foreground with its config, pid and temp files under prefix."""
+    directives = "daemon off;"
+    if os.geteuid() == 0:
+        # A root master hands requests to workers running as `nobody`, who may not reach temp
+        # folders inside a home directory; the owner of the prefix can.
+        owner = prefix.stat()
+        user, group = pwd.getpwuid(owner.st_uid).pw_name, grp.getgrgid(owner.st_gid).gr_name
+        directives += f" user {user} {group};"
+    # -e stderr: the compiled-in error log (often /var/log/nginx/error.log) is opened before the
+    # config is read, and only root may write there.
+    return [_binary(), "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e", "stderr", "-g", directives]
+
+
+def check(prefix: Path) -> None:
+    """Run `nginx -t` on the rendered config; ShopError with nginx's complaint if it fails."""
+    result = subprocess.run([*command(prefix), "-t"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ShopError(f"nginx rejects {prefix / 'nginx.conf'}:\n{result.stderr}")
+
+
+def _binary() -> str:
+    # Debian installs nginx in /usr/sbin, which is not on a normal user's PATH.
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise ShopError("nginx is not installed: `make up` installs it, or run `apt-get install nginx`.")
+    return found

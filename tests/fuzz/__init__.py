@@ -1,0 +1,1 @@
+"""Property-based fuzzing of the API against its OpenAPI document."""
