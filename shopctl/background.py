@@ -22,18 +22,22 @@ _HONCHO_LINE = re.compile(r"^\S+ (?P<name>\S+)\s*\| (?P<line>.*)$")
 
 
 class BackgroundShop:
-    """`shop up [--stage N] [PROCESS ...]` with its output in log_path; a context manager that stops it."""
+    """`shop up [--stage N] [PROCESS ...]` with its output in log_path; a context manager that stops it.
+
+    switch(N) runs `shop stage N` against it, with the same environment.
+    """
 
     def __init__(
         self,
         only: Sequence[str] = (),
         *,
-        stage: int = 0,
+        stage: int | None = None,
         env: Mapping[str, str] | None = None,
         log_path: Path,
     ) -> None:
-        self.names = list(only) or stack.processes(stage)
-        self.argv = [sys.executable, "-m", "shopctl", "up", "--stage", str(stage), *only]
+        self.names = list(only) or stack.processes()
+        stage_option = [] if stage is None else ["--stage", str(stage)]
+        self.argv = [sys.executable, "-m", "shopctl", "up", *stage_option, *only]
         self.env = {**os.environ, **(env or {})}
         self.url = stack.url(self.names, self.env)
         self.log_path = log_path
@@ -74,6 +78,13 @@ class BackgroundShop:
         except subprocess.TimeoutExpired:
             os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
+
+    def switch(self, stage: int, timeout: float = 300) -> subprocess.CompletedProcess:
+        """`shop stage <stage>` for this shop; its output (stdout and stderr together) and exit code."""
+        return subprocess.run(
+            [sys.executable, "-m", "shopctl", "stage", str(stage)], cwd=stack.REPO, env=self.env,
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+        )
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

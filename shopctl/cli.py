@@ -1,4 +1,5 @@
-"""The `shop` command: `shop up` runs the shop in the foreground, `shop status` says what answers where."""
+"""The `shop` command: `shop up` runs the shop in the foreground, `shop stage N` moves it to another
+stage while it runs, `shop status` says what answers where."""
 import argparse
 import sys
 
@@ -12,17 +13,24 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start the shop in the foreground; Ctrl-C stops it")
     up_parser.add_argument(
-        "--stage", type=int, choices=sorted(stack.STAGE_ROUTES), default=0,
-        help="how far the monolith has been taken apart (default: 0)",
+        "--stage", type=int, choices=sorted(stack.STAGE_ROUTES), default=None,
+        help="how far the monolith has been taken apart; the data moves before anything serves "
+             "(default: the stage it was at, 0 the first time)",
     )
     up_parser.add_argument(
         "only", nargs="*", metavar="PROCESS",
         help="start only these of the stage's processes (default: all of them)",
     )
-    commands.add_parser("status", help="check each process's /healthz and who serves each URL prefix")
+    stage_parser = commands.add_parser(
+        "stage", help="move the running shop to another stage: data, the monolith's adapters, the facade's routes",
+    )
+    stage_parser.add_argument("stage", type=int, choices=sorted(stack.STAGE_ROUTES))
+    commands.add_parser("status", help="the stage, each process's /healthz and who serves each URL prefix")
     args = parser.parse_args(argv)
     try:
-        sys.exit(up(args.stage, args.only) if args.command == "up" else status())
+        if args.command == "up":
+            sys.exit(up(args.stage, args.only))
+        sys.exit(stage(args.stage) if args.command == "stage" else status())
     except ShopError as error:
         sys.exit(f"shop: {error}")
     except KeyboardInterrupt:
@@ -30,20 +38,31 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
 
 
-def up(stage: int, only: list[str]) -> int:
-    if stage not in stack.BUILT_STAGES:
+def _check_built(stage: int | None) -> None:
+    if stage is not None and stage not in stack.BUILT_STAGES:
         raise ShopError(
             f"stage {stage} is not built yet: its services do not exist. "
             f"Built so far: stages {', '.join(map(str, stack.BUILT_STAGES))}."
         )
-    names = only or stack.processes(stage)
-    unknown = sorted(set(names) - set(stack.processes(stage)))
+
+
+def up(stage: int | None, only: list[str]) -> int:
+    _check_built(stage)
+    names = only or stack.processes()
+    unknown = sorted(set(names) - set(stack.processes()))
     if unknown:
-        raise ShopError(
-            f"stage {stage} has no process {', '.join(unknown)}; it has {', '.join(stack.processes(stage))}."
-        )
-    stack.prepare(stage, names)
-    return stack.run(names, when_ready=lambda: _welcome(stage, names), stage=stage)
+        raise ShopError(f"there is no process {', '.join(unknown)}; the shop has {', '.join(stack.processes())}.")
+    stage = stack.prepare(stage, names)
+    return stack.run(names, when_ready=lambda: _welcome(stage, names))
+
+
+def stage(number: int) -> int:
+    """Move the running shop to stage `number`, say what was done, then show the status."""
+    _check_built(number)
+    before = stack.switch(number)
+    if before != number:
+        print(f"\nThe shop moved from stage {before} to stage {number} without stopping.\n", flush=True)
+    return status()
 
 
 def _welcome(stage: int, names: list[str]) -> None:
@@ -51,33 +70,41 @@ def _welcome(stage: int, names: list[str]) -> None:
     if names == ["catalog"]:
         print(f"\nThe catalog service is up (stage {stage}): {url}api/catalog/ (admin / admin). Ctrl-C stops it.\n", flush=True)
         return
-    catalog_docs = ""
-    if "catalog" in stack.STAGE_ROUTES[stage].values():
-        catalog_docs = f"  catalog    {url}api/catalog/docs/  (served by the catalog service)\n"
+    owner = "the catalog service" if "catalog" in stack.STAGE_ROUTES[stage].values() else "the monolith"
+    service = ""
+    if "catalog" in names:
+        service = f"  catalog    http://{stack.address('catalog')}/admin/  (the catalog service itself, admin / admin)\n"
+    other = 1 - stage if stage in (0, 1) else 1
     print(
         f"\nThe shop is up (stage {stage}):\n"
         f"  shop       {url}\n"
-        f"  API docs   {url}api/docs/\n"
-        f"{catalog_docs}"
+        f"  API docs   {url}api/docs/  and {url}api/catalog/docs/ (served by {owner})\n"
         f"  admin      {url}admin/  (log in as admin / admin)\n"
+        f"{service}"
         f"  customer   log in as demo / demo\n"
-        "`shop status` shows who serves what. Ctrl-C stops everything.\n",
+        f"`shop status` shows who serves what; `shop stage {other}` moves the running shop to stage {other}. "
+        "Ctrl-C stops everything.\n",
         flush=True,
     )
 
 
 def status() -> int:
     """Print the stage, each process's health and who answers each prefix; 1 when anything is off."""
-    stage_file = stack.run_dir() / "stage"
-    if not stage_file.exists():
-        raise ShopError(f"`shop up` has not run here yet ({stage_file} is missing), so there is nothing to check.")
-    stage = int(stage_file.read_text())
+    try:
+        ready = requests.get(f"http://{stack.address('monolith')}/readyz", timeout=2).json()
+        stage = int(ready["stage"])
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        stage = None
     facade_url = stack.url(["facade"])
     problems = 0
 
-    print(f"stage {stage}, as last started by `shop up`\n")
+    if stage is None:
+        print("stage unknown: the monolith, whose database records it, does not answer /readyz\n")
+        stage, problems = 0, 1
+    else:
+        print(f"stage {stage}, as recorded in the monolith's database\n")
     print(f"{'process':10}{'address':22}/healthz")
-    for name in stack.processes(stage):
+    for name in stack.processes():
         health, served_by = _probe(f"http://{stack.address(name)}/healthz")
         problems += health != "200"
         print(f"{name:10}{stack.address(name):22}{health}, answered by {served_by}")

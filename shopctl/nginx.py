@@ -5,6 +5,7 @@ import pwd
 import shutil
 import string
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,6 +67,48 @@ def check(prefix: Path) -> None:
     result = subprocess.run([*command(prefix), "-t"], capture_output=True, text=True)
     if result.returncode != 0:
         raise ShopError(f"nginx rejects {prefix / 'nginx.conf'}:\n{result.stderr}")
+
+
+def reload(prefix: Path, drain_within: float = 30) -> None:
+    """Reload the running facade gracefully, and return once every worker of the old config is gone.
+
+    nginx's master starts workers with the new config and lets the old ones finish the requests
+    they have (none is dropped). Once they have exited, no request can take an old route.
+    """
+    master = _master_pid(prefix)
+    old_workers = _children(master)
+    result = subprocess.run([*command(prefix), "-s", "reload"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ShopError(f"nginx did not reload {prefix / 'nginx.conf'}:\n{result.stderr}")
+    deadline = time.monotonic() + drain_within
+    while any(Path(f"/proc/{pid}").exists() for pid in old_workers):
+        if time.monotonic() > deadline:
+            raise ShopError(f"nginx's old workers still serve after {drain_within:.0f} s (pids {sorted(old_workers)}).")
+        time.sleep(0.05)
+
+
+def _master_pid(prefix: Path) -> int:
+    try:
+        pid = int((prefix / "nginx.pid").read_text())
+    except (OSError, ValueError):
+        raise ShopError(f"The facade is not running: no pid in {prefix / 'nginx.pid'}. Start the shop with `shop up`.") from None
+    if not Path(f"/proc/{pid}").exists():
+        raise ShopError(f"The facade is not running (pid {pid} from {prefix / 'nginx.pid'} is gone). Start the shop with `shop up`.")
+    return pid
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is pid (nginx's workers, cache processes)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name, in parentheses, may hold spaces: the fields after it are plain.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
 
 
 def _binary() -> str:

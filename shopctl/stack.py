@@ -58,9 +58,13 @@ def run_dir(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env.get("SHOP_RUN_DIR", REPO / ".run"))
 
 
-def processes(stage: int) -> list[str]:
-    """The processes a stage runs, facade first."""
-    return ["facade", "monolith", *sorted(set(STAGE_ROUTES[stage].values()))]
+def processes() -> list[str]:
+    """The processes `shop up` runs, facade first: every service built so far, at every stage.
+
+    The extracted services run beside the monolith whatever the stage, so that the stage can
+    change without a restart (`shop stage N`) and the two can be compared side by side.
+    """
+    return ["facade", "monolith", *sorted({name for stage in BUILT_STAGES for name in STAGE_ROUTES[stage].values()})]
 
 
 def url(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str:
@@ -71,12 +75,13 @@ def url(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str:
     return f"http://{address(first, env)}/"
 
 
-def environment(name: str, stage: int, env: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The environment of process `name` (and of its manage.py) at `stage`.
+def environment(name: str, env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment of process `name` (and of its manage.py).
 
     The catalog service gets its own database, CATALOG_DATABASE_URL, or else its local default,
-    an SQLite file in the run folder: never the monolith's DATABASE_URL. From stage 1 the monolith
-    reads the catalog over HTTP from the catalog service.
+    an SQLite file in the run folder: never the monolith's DATABASE_URL. The monolith knows where
+    the catalog service is; whether it reads the catalog from it is the stage's business, which
+    the monolith reads from its database (monolith/strangler/).
     """
     result = dict(env)
     if name == "catalog":
@@ -85,8 +90,7 @@ def environment(name: str, stage: int, env: Mapping[str, str] = os.environ) -> d
             result["DATABASE_URL"] = env["CATALOG_DATABASE_URL"]
         result["DJANGO_SETTINGS_MODULE"] = "catalog_service.settings.local"
         result["SHOP_RUN_DIR"] = str(run_dir(env))
-    elif name == "monolith" and "catalog" in STAGE_ROUTES[stage].values():
-        result["CATALOG_BACKEND"] = "remote"
+    elif name == "monolith":
         result["CATALOG_SERVICE_URL"] = f"http://{address('catalog', env)}"
     return result
 
@@ -116,51 +120,90 @@ def check_ports_free(names: Iterable[str], env: Mapping[str, str] = os.environ) 
                 ) from None
 
 
-def prepare(stage: int, names: list[str]) -> None:
-    """Everything before the processes start: free ports, the facade's config, the databases and,
-    with the catalog service, the catalog moved into it."""
+def prepare(stage: int | None, names: list[str]) -> int:
+    """Everything before the processes start: free ports, the databases, the catalog at the owner
+    of the stage asked for, the facade's config. Returns the stage the shop starts at: the one
+    asked for, else the one recorded in the monolith's database (0 in a new one)."""
     check_ports_free(names)
-    directory = run_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    # Read by `shop status`, which has no other way to know what was started.
-    (directory / "stage").write_text(f"{stage}\n")
+    run_dir().mkdir(parents=True, exist_ok=True)
+    _manage("monolith", "migrate", "--noinput")
+    _manage("monolith", "seed_shop")
+    _manage("catalog", "migrate", "--noinput")
+    _manage("catalog", "seed_catalog")
+    recorded = recorded_stage()
+    if stage is None:
+        stage = recorded
+    elif stage != recorded:
+        _move_catalog(recorded, stage)
     if "facade" in names:
-        addresses = {name: address(name) for name in DEFAULT_ADDRESSES}
-        nginx.render(directory / "nginx", STAGE_ROUTES[stage], addresses)
-        nginx.check(directory / "nginx")
-    # The catalog's data move reads the monolith's database, so that is prepared for it too.
-    if "monolith" in names or "catalog" in names:
-        _manage("monolith", stage, "migrate", "--noinput")
-        _manage("monolith", stage, "seed_shop")
-    if "catalog" in names:
-        _manage("catalog", stage, "migrate", "--noinput")
-        _manage("catalog", stage, "seed_catalog")
-        _push_catalog(stage)
+        render_facade(stage)
+    return stage
 
 
-def _push_catalog(stage: int) -> None:
-    """Move the monolith's catalog into the catalog service, once (`manage.py catalog_push`).
+def recorded_stage() -> int:
+    """The stage recorded in the monolith's database (`manage.py set_stage` prints it)."""
+    return int(_manage("monolith", "set_stage", capture=True).strip())
 
-    catalog_push talks to the service over HTTP, so the service runs for it: a gunicorn of its own,
-    stopped again before honcho starts the processes. Doing the move here, before anything serves,
-    means no process ever answers from a catalog service that does not yet hold the monolith's
-    catalog. That gunicorn listens at a free port of its own, not at CATALOG_ADDR, so that nothing
-    waiting for the catalog's /readyz takes it for the real process.
 
-    Only the first move: from stage 1 on the service owns the catalog (prices edited through
-    /api/catalog/, stock reserved by orders), and pushing the monolith's copy again at every start
-    would undo that. So the push runs while this run folder has no record of a completed move into
-    this catalog database, or while the service holds no products (a database made afresh); an
-    interrupted move is finished by the next start. `manage.py catalog_pull` brings the service's
-    changes back, by hand.
+def render_facade(stage: int) -> Path:
+    """Write the facade's config for `stage` and check it with `nginx -t`; the config's folder."""
+    prefix = run_dir() / "nginx"
+    nginx.render(prefix, STAGE_ROUTES[stage], {name: address(name) for name in DEFAULT_ADDRESSES})
+    nginx.check(prefix)
+    return prefix
+
+
+def switch(stage: int) -> int:
+    """Move the running shop to `stage`; returns the stage it was at.
+
+    The catalog's data and ownership move with `manage.py set_stage --live`; the facade's routes
+    change with a graceful reload. Their order keeps one rule: the facade sends /api/catalog/
+    straight to the catalog service only while the service owns the catalog. (The monolith
+    answers /api/catalog/ at every stage, passing it on to the service once the service owns
+    it.) So forward, the data moves first and the routes follow; back, the routes go first, and
+    once the old nginx workers are gone every catalog write passes the monolith's gate for the
+    final copy. A failure at any step leaves a shop that works: at the old stage, or with
+    /api/catalog/ passing through the monolith to the owner.
     """
-    record = run_dir() / "catalog-moved"
-    database = os.environ.get("CATALOG_DATABASE_URL") or "the catalog service's local SQLite file"
+    recorded = recorded_stage()
+    if stage == recorded:
+        print(f"The shop is at stage {stage} already: nothing to do.", flush=True)
+        return recorded
+    for name in processes():
+        if not answers(f"http://{address(name)}/healthz"):
+            raise ShopError(f"The {name} does not answer at {address(name)}: start the shop (`shop up`) first.")
+    prefix = run_dir() / "nginx"
+    if stage > recorded:
+        _manage("monolith", "set_stage", str(stage), "--live")
+        render_facade(stage)
+        nginx.reload(prefix)
+        print(f"Facade reloaded: {_routes(stage)}.", flush=True)
+    else:
+        render_facade(stage)
+        nginx.reload(prefix)
+        print(f"Facade reloaded: {_routes(stage)}; the monolith passes /api/catalog/ on until the data is back.", flush=True)
+        _manage("monolith", "set_stage", str(stage), "--live")
+    return recorded
+
+
+def _routes(stage: int) -> str:
+    moved = STAGE_ROUTES[stage]
+    return ", ".join(f"{prefix} → {name}" for prefix, name in moved.items()) + (", " if moved else "") + "/ → monolith"
+
+
+def _move_catalog(recorded: int, stage: int) -> None:
+    """`manage.py set_stage <stage>` before anything serves, with a catalog service of its own.
+
+    set_stage talks to the catalog service over HTTP, so the service runs for it: a gunicorn of
+    its own, stopped again before honcho starts the processes. It listens at a free port, not at
+    CATALOG_ADDR, so that nothing waiting for the catalog's /readyz takes it for the real process.
+    """
     move_address = f"127.0.0.1:{_free_port()}"
-    print(f"Starting the catalog service at {move_address} for the catalog's move.", flush=True)
+    print(f"Moving the shop from stage {recorded} to stage {stage} before it starts "
+          f"(a catalog service at {move_address} for the move).", flush=True)
     service = subprocess.Popen(
         [*_command("catalog", bind=move_address), "--workers", "1"],
-        cwd=PROJECT_DIRS["catalog"], env=environment("catalog", stage),
+        cwd=PROJECT_DIRS["catalog"], env=environment("catalog"),
         # Its access log (stdout) would list every row of the move; its errors (stderr) stay. In
         # the process group of `shop up`, so that Ctrl-C (or BackgroundShop.stop) reaches it too.
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -174,19 +217,7 @@ def _push_catalog(stage: int) -> None:
             if time.monotonic() > deadline:
                 raise ShopError(f"The catalog service did not answer {service_url}/readyz within {CATALOG_READY_WITHIN} s.")
             time.sleep(0.25)
-        try:
-            held = requests.get(f"{service_url}/api/catalog/products/", params={"page_size": 1}, timeout=10).json()["count"]
-        except (requests.RequestException, ValueError, KeyError) as error:
-            raise ShopError(f"The catalog service did not say how many products it holds ({error}).") from None
-        if held and record.exists() and record.read_text() == database:
-            print(
-                f"The catalog service already holds its catalog ({held} products), moved there by an earlier "
-                "`shop up`; it is not overwritten with the monolith's (`manage.py catalog_push` does that by hand).",
-                flush=True,
-            )
-            return
-        _manage("monolith", stage, "catalog_push", "--to", service_url)
-        record.write_text(database)
+        _manage("monolith", "set_stage", str(stage), "--catalog-url", service_url)
     finally:
         if service.poll() is None:
             service.terminate()
@@ -197,7 +228,7 @@ def _push_catalog(stage: int) -> None:
                 service.wait()
 
 
-def run(names: list[str], when_ready: Callable[[], None], stage: int = 0) -> int:
+def run(names: list[str], when_ready: Callable[[], None]) -> int:
     """Run the processes in the foreground until Ctrl-C or until one stops; returns the exit code.
 
     when_ready is called once, from another thread, when the shop first answers /readyz.
@@ -207,7 +238,7 @@ def run(names: list[str], when_ready: Callable[[], None], stage: int = 0) -> int
         # exec: honcho starts each command with a shell; without exec, signals reach a shell.
         manager.add_process(
             name, "exec " + shlex.join(_command(name)),
-            env=environment(name, stage), cwd=str(PROJECT_DIRS.get(name, REPO)),
+            env=environment(name), cwd=str(PROJECT_DIRS.get(name, REPO)),
         )
     threading.Thread(target=_call_when_ready, args=(url(names) + "readyz", when_ready), daemon=True).start()
     manager.loop()
@@ -229,12 +260,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _manage(name: str, stage: int, *args: str) -> None:
-    """`manage.py <args>` of process name's project, with that process's environment."""
+def _manage(name: str, *args: str, capture: bool = False) -> str:
+    """`manage.py <args>` of process name's project, with that process's environment; its output
+    when captured (else it goes to the terminal)."""
     command = [sys.executable, "manage.py", *args]
-    if subprocess.run(command, cwd=PROJECT_DIRS[name], env=environment(name, stage)).returncode != 0:
+    result = subprocess.run(
+        command, cwd=PROJECT_DIRS[name], env=environment(name), text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    if result.returncode != 0:
         where = "" if name == "monolith" else f" (in {PROJECT_DIRS[name].relative_to(REPO)})"
         raise ShopError(f"`{shlex.join(command[1:])}`{where} failed; its output is above.")
+    return result.stdout or ""
 
 
 def _call_when_ready(ready_url: str, callback: Callable[[], None]) -> None:

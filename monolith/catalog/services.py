@@ -187,6 +187,36 @@ def stock_release(*, reservation_id):
     return reservation
 
 
+@transaction.atomic
+def reservation_record(*, reservation_id, status, lines):
+    """Record a reservation as the catalog's other copy holds it, without touching stock.
+
+    For the data move only: the stock it copies already counts the reservation's lines, so
+    taking them again would count them twice. Returns (reservation, created).
+    """
+    wanted = _normalise_lines(lines)
+    products = {product.sku: product for product in Product.objects.filter(sku__in=wanted)}
+    unknown = [sku for sku in wanted if sku not in products]
+    if unknown:
+        raise ApplicationError(
+            f"Unknown sku: {', '.join(unknown)}.", code="unknown_sku", extra={"skus": unknown}, field="lines"
+        )
+    reservation, created = StockReservation.objects.select_for_update().get_or_create(
+        reservation_id=reservation_id, defaults={"status": status}
+    )
+    held = {line.product.sku: line.quantity for line in reservation.lines.select_related("product")}
+    if held != wanted:
+        reservation.lines.all().delete()
+        StockReservationLine.objects.bulk_create(
+            StockReservationLine(reservation=reservation, product=products[sku], quantity=quantity)
+            for sku, quantity in wanted.items()
+        )
+    if reservation.status != status:
+        reservation.status = status
+        reservation.save(update_fields=["status", "updated_at"])
+    return reservation, created
+
+
 def _lock(reservation_id):
     try:
         return StockReservation.objects.select_for_update().get(reservation_id=reservation_id)

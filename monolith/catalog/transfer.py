@@ -7,8 +7,11 @@ and a sha256 per row. Rows are keyed by the ids that survive the move (a categor
 product's sku), never by database ids, so a run can stop anywhere and the next run picks up
 whatever is still missing or different: the plan is always "what differs now".
 
-Nothing is ever deleted: a row only the target has is left alone and shows in the verification,
-where an operator decides. Stock reservations are not moved (see TransferCommand.help).
+catalog_push and catalog_pull never delete: a row only the target has is left alone and shows in
+the verification, where an operator decides. The stage switch (`manage.py set_stage`, which
+hands the whole catalog to its new owner) also deletes what the source no longer has
+(`mirror=True`). Stock reservations move too, recorded as they stand: a held reservation's
+stock is already out of the product's stock that moves with it.
 """
 import hashlib
 import json
@@ -21,9 +24,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from . import services
+from . import selectors, services
 from .models import Category, Product
-from .serializers import CategorySerializer, ProductSerializer
+from .serializers import CategorySerializer, ProductSerializer, StockReservationSerializer
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Kind:
     collection: str
     key: str
     fields: tuple
+    # Written whole (PUT) rather than field by field (POST, then PATCH).
+    whole: bool = False
 
 
 CATEGORY = Kind("category", "categories", "slug", ("slug", "name", "description"))
@@ -41,8 +46,12 @@ PRODUCT = Kind(
     "product", "products", "sku",
     ("sku", "name", "slug", "description", "category", "price", "currency", "stock", "is_active"),
 )
-# Categories first: a product names its category, which must exist on the target.
-KINDS = (CATEGORY, PRODUCT)
+# Stock reservations move with the stock they hold, recorded as they stand (the stock copied
+# already counts them), so that an order placed before a switch is paid or released after it.
+RESERVATION = Kind("reservation", "stock-reservations", "reservation_id", ("reservation_id", "status", "lines"), whole=True)
+# Categories first: a product names its category, which must exist on the target; a
+# reservation names products.
+KINDS = (CATEGORY, PRODUCT, RESERVATION)
 MAX_PAGE_SIZE = 100  # the contract's largest page_size
 
 
@@ -61,6 +70,7 @@ def monolith_snapshot():
     return {
         CATEGORY.name: _rows(CATEGORY, CategorySerializer(Category.objects.all(), many=True).data),
         PRODUCT.name: _rows(PRODUCT, ProductSerializer(Product.objects.select_related("category"), many=True).data),
+        RESERVATION.name: _rows(RESERVATION, StockReservationSerializer(selectors.reservation_list(), many=True).data),
     }
 
 
@@ -115,6 +125,21 @@ class CatalogService:
     def update(self, kind, key, changes):
         self._request("PATCH", f"{self.url}/api/catalog/{kind.collection}/{key}/", f"{kind.name} {key}", json=changes)
 
+    def delete(self, kind, key):
+        self._request("DELETE", f"{self.url}/api/catalog/{kind.collection}/{key}/", f"{kind.name} {key}")
+
+    def write(self, change):
+        if change.kind.whole:
+            url = f"{self.url}/api/catalog/{change.kind.collection}/{change.key}/"
+            fields = {field: value for field, value in change.fields.items() if field != change.kind.key}
+            self._request("PUT", url, f"{change.kind.name} {change.key}", json=fields)
+        elif change.action == "create":
+            self.create(change.kind, change.fields)
+        elif change.action == "update":
+            self.update(change.kind, change.key, change.fields)
+        else:
+            self.delete(change.kind, change.key)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -122,17 +147,21 @@ class Change:
 
     kind: Kind
     key: str
-    action: str  # "create" or "update"
+    action: str  # "create", "update" or "delete"
     fields: dict
 
     def __str__(self):
-        return f"{self.action} {self.kind.name} {self.key}: " + ", ".join(
-            f"{field}={value!r}" for field, value in self.fields.items()
+        return f"{self.action} {self.kind.name} {self.key}" + "".join(
+            f"{', ' if i else ': '}{field}={value!r}" for i, (field, value) in enumerate(self.fields.items())
         )
 
 
-def plan(source, target):
-    """The changes that make `target` hold every row of `source`, categories first, in key order."""
+def plan(source, target, *, mirror=False):
+    """The changes that make `target` hold every row of `source`, categories first, in key order.
+
+    With mirror, also the deletions that leave `target` no row `source` lacks: products before
+    categories, since a category goes only once it has no products.
+    """
     changes = []
     for kind in KINDS:
         theirs = target[kind.name]
@@ -140,8 +169,14 @@ def plan(source, target):
             if key not in theirs:
                 changes.append(Change(kind, key, "create", row))
             elif checksum(row) != checksum(theirs[key]):
-                differing = {field: value for field, value in row.items() if theirs[key].get(field) != value}
+                differing = row if kind.whole else {f: v for f, v in row.items() if theirs[key].get(f) != v}
                 changes.append(Change(kind, key, "update", differing))
+    if mirror:
+        # Reservations are never deleted: each side keeps every one it has seen.
+        for kind in (PRODUCT, CATEGORY):
+            changes.extend(
+                Change(kind, key, "delete", {}) for key in sorted(target[kind.name].keys() - source[kind.name].keys())
+            )
     return changes
 
 
@@ -182,6 +217,15 @@ def verify(monolith, service):
 def write_to_monolith(change):
     """Apply one change to the monolith's database through the catalog's services (validated, atomic)."""
     fields = dict(change.fields)
+    if change.kind is RESERVATION:
+        services.reservation_record(reservation_id=change.key, status=fields["status"], lines=fields["lines"])
+        return
+    if change.action == "delete":
+        if change.kind is CATEGORY:
+            services.category_delete(category=Category.objects.get(slug=change.key))
+        else:
+            services.product_delete(product=Product.objects.get(sku=change.key))
+        return
     if change.kind is CATEGORY:
         if change.action == "create":
             services.category_create(**fields)
@@ -198,19 +242,67 @@ def write_to_monolith(change):
         services.product_update(product=Product.objects.get(sku=change.key), **fields)
 
 
+class Move:
+    """One direction of the data move: to the catalog service (push) or back to the monolith (pull)."""
+
+    def __init__(self, service, *, to_service, mirror=False):
+        self.service = service
+        self.to_service = to_service
+        self.mirror = mirror
+        self.verb = "push" if to_service else "pull"
+
+    def sides(self):
+        """(source, target) snapshots."""
+        ours, theirs = monolith_snapshot(), self.service.snapshot()
+        return (ours, theirs) if self.to_service else (theirs, ours)
+
+    def plan(self):
+        """(source snapshot, the changes that make the target equal to it)."""
+        source, target = self.sides()
+        return source, plan(source, target, mirror=self.mirror)
+
+    def apply(self, changes, *, progress=True):
+        done = 0
+        try:
+            # tqdm writes to stderr, so stdout stays the plain report a script can read.
+            for change in tqdm(changes, desc=f"catalog {self.verb}", unit="row", disable=not (changes and progress)):
+                if self.to_service:
+                    self.service.write(change)
+                else:
+                    write_to_monolith(change)
+                done += 1
+        except TransferError as error:
+            raise TransferError(f"{error} Stopped after {done} of {len(changes)} changes; run again to resume.") from None
+
+    def verify(self):
+        """Every difference left between the two sides (counts and per-row checksums)."""
+        return verify(monolith_snapshot(), self.service.snapshot())
+
+
+def counts(snapshot):
+    return ", ".join(f"{len(snapshot[kind.name])} {kind.collection}" for kind in KINDS)
+
+
+def tally(changes):
+    """"3 products updated, 1 category created", or "nothing"."""
+    counted = Counter((change.kind.collection, change.action) for change in changes)
+    return ", ".join(f"{n} {collection} {action}d" for (collection, action), n in sorted(counted.items())) or "nothing"
+
+
 class TransferCommand(BaseCommand):
     """What catalog_push and catalog_pull share: options, the plan, the progress bar, the verification."""
 
     help_scope = (
-        " Copies categories and products with all their fields, stock and is_active included; "
-        "creates what is missing, updates what differs, leaves equal rows alone and deletes nothing, "
-        "so a re-run changes nothing and a stopped run resumes when run again. Stock reservations "
-        "are not moved (out of scope for now): move with no checkout in flight. Order lines are "
-        "never touched. Ends by comparing counts and a sha256 per row of both sides, printing every "
-        "difference; exits non-zero if any remains."
+        " Copies categories and products with all their fields, stock and is_active included, and the "
+        "stock reservations as they stand (their stock is already out of the products' stock); creates what "
+        "is missing, updates what differs, leaves equal rows alone and deletes nothing, so a re-run changes "
+        "nothing and a stopped run resumes when run again. Writes made meanwhile by a serving shop may be "
+        "missed: `manage.py set_stage` holds them back for its final copy. Order lines are never touched. "
+        "Ends by comparing counts and a sha256 per row of both sides, printing every difference; exits "
+        "non-zero if any remains."
     )
     url_option = None  # "--to" or "--from"
-    verb = None  # "push" or "pull"
+    to_service = None  # True for catalog_push, False for catalog_pull
 
     def add_arguments(self, parser):
         parser.add_argument(self.url_option, dest="url", default=None,
@@ -228,43 +320,24 @@ class TransferCommand(BaseCommand):
         token = token or settings.CATALOG_SERVICE_TOKEN
         if not token:
             raise CommandError("No service token: pass --token or set CATALOG_SERVICE_TOKEN.")
-        service = CatalogService(url, token, page_size=batch)
+        move = Move(CatalogService(url, token, page_size=batch), to_service=self.to_service)
         try:
-            source, target = self.sides(service)
-            changes = plan(source, target)
+            source, changes = move.plan()
             if dry_run:
                 for change in changes:
                     self.stdout.write(f"Would {change}")
                 self.report(source, changes, "would be ")
                 return
-            self.apply(service, changes)
+            move.apply(changes)
             self.report(source, changes, "")
-            differences = verify(monolith_snapshot(), service.snapshot())
+            differences = move.verify()
         except TransferError as error:
             raise CommandError(str(error)) from None
-        counts = ", ".join(f"{len(source[kind.name])} {kind.collection}" for kind in KINDS)
         if differences:
             for difference in differences:
                 self.stderr.write(str(difference))
-            raise CommandError(f"Verification failed: {len(differences)} differences remain ({counts} in the source).")
-        self.stdout.write(f"Verified: {counts} on both sides, every checksum equal.")
-
-    def sides(self, service):
-        """(source, target) snapshots."""
-        raise NotImplementedError
-
-    def write(self, service, change):
-        raise NotImplementedError
-
-    def apply(self, service, changes):
-        done = 0
-        try:
-            # tqdm writes to stderr, so stdout stays the plain report a script can read.
-            for change in tqdm(changes, desc=f"catalog {self.verb}", unit="row", disable=not changes):
-                self.write(service, change)
-                done += 1
-        except TransferError as error:
-            raise TransferError(f"{error} Stopped after {done} of {len(changes)} changes; run again to resume.") from None
+            raise CommandError(f"Verification failed: {len(differences)} differences remain ({counts(source)} in the source).")
+        self.stdout.write(f"Verified: {counts(source)} on both sides, every checksum equal.")
 
     def report(self, source, changes, mood):
         tally = Counter((change.kind.name, change.action) for change in changes)

@@ -18,7 +18,8 @@ class ServedByMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response["X-Served-By"] = settings.SERVICE_NAME
+        # setdefault: an answer the monolith passed on from a service keeps that service's name.
+        response.headers.setdefault("X-Served-By", settings.SERVICE_NAME)
         return response
 
 

@@ -23,3 +23,10 @@ class IsStaffOrServiceOrReadOnly(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         return is_staff_or_service(request.user)
+
+
+class IsService(permissions.BasePermission):
+    """Only a peer service: for the data move's writes, which set state without the usual rules."""
+
+    def has_permission(self, request, view):
+        return isinstance(request.user, ServicePrincipal)

@@ -3,6 +3,8 @@ from django.db import connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from monolith.strangler.selectors import current_stage
+
 
 # Outside ATOMIC_REQUESTS, which would open a connection (and fail with a 500)
 # before these views could say anything about the database.
@@ -18,9 +20,11 @@ def readyz(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        stage = current_stage()
     except Exception as exc:  # any database failure means "not ready", whatever its type
         return JsonResponse({"status": "unavailable", "detail": str(exc)[:200]}, status=503)
-    return JsonResponse({"status": "ok", "service": "monolith"})
+    # The stage, for `shop status`: the monolith's database is where it is recorded.
+    return JsonResponse({"status": "ok", "service": "monolith", "stage": stage})
 
 
 def page_not_found(request, exception=None):

@@ -169,7 +169,13 @@ def _shadow_catalog():
     return ShadowCatalog()
 
 
-ADAPTERS = {"local": LocalCatalog, "remote": _remote_catalog, "shadow": _shadow_catalog}
+def _staged_catalog():
+    from monolith.ports.catalog_staged import StagedCatalog
+
+    return StagedCatalog(local=LocalCatalog, remote=_remote_catalog)
+
+
+ADAPTERS = {"stage": _staged_catalog, "local": LocalCatalog, "remote": _remote_catalog, "shadow": _shadow_catalog}
 
 
 def get_catalog() -> CatalogPort:

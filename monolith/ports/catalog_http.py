@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 # takes about a millisecond), and a hung service after 1.5 s (a catalog call takes a few ms),
 # which leaves room for the rest of the page.
 TIMEOUT = (0.5, 1.5)
+# Stock reservations, their commits and releases wait longer for an answer: in the service they
+# queue for the rows of the products they take, behind every other checkout of those products, and
+# a busy shop makes that queue longer than a read ever waits. Only checkout and payment wait so.
+WRITE_TIMEOUT = (0.5, 5)
 
 # Consecutive failures (connection errors, timeouts, 5xx) that open the breaker: one blip, such
 # as a worker restarting, does not trip it, and when the catalog is down no more than five
@@ -190,13 +194,14 @@ class RemoteCatalog:
         return found
 
     def reserve(self, *, reservation_id, lines):
-        self._ok("POST", "stock-reservations/", json={"reservation_id": reservation_id, "lines": lines})
+        self._ok("POST", "stock-reservations/", json={"reservation_id": reservation_id, "lines": lines},
+                 timeout=WRITE_TIMEOUT)
 
     def commit(self, *, reservation_id):
-        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/")
+        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/", timeout=WRITE_TIMEOUT)
 
     def release(self, *, reservation_id):
-        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/release/")
+        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/release/", timeout=WRITE_TIMEOUT)
 
     def _categories(self):
         categories, page = [], 1

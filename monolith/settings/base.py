@@ -41,11 +41,14 @@ INSTALLED_APPS = [
     "monolith.orders",
     "monolith.payments",
     "monolith.parallel_run",
+    "monolith.strangler",
 ]
 
 MIDDLEWARE = [
     "log_request_id.middleware.RequestIDMiddleware",
     "monolith.core.middleware.ServedByMiddleware",
+    # Before sessions, CSRF and auth: a forwarded request is the catalog service's to check.
+    "monolith.strangler.middleware.CatalogStageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,10 +133,11 @@ SESSION_COOKIE_HTTPONLY = True
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="EUR")
 PRODUCTS_PER_PAGE = 24
 
-# Which adapter each port uses (branch by abstraction): "local" in-process (stage 0); for the
-# catalog also "remote", the catalog service over HTTP (monolith/ports/catalog_http.py), and
-# "shadow", a parallel run: served locally, compared with the service (catalog_shadow.py).
-CATALOG_BACKEND = env("CATALOG_BACKEND", default="local")
+# Which adapter each port uses (branch by abstraction): "local" in-process (stage 0). The
+# catalog's default, "stage", follows the stage recorded in the database (monolith/strangler/):
+# "local" at stage 0, "remote" from stage 1. Set it to one of those to pin it, or to "shadow",
+# a parallel run: served locally, compared with the service (monolith/ports/catalog_shadow.py).
+CATALOG_BACKEND = env("CATALOG_BACKEND", default="stage")
 PAYMENTS_BACKEND = env("PAYMENTS_BACKEND", default="local")
 CATALOG_SERVICE_URL = env("CATALOG_SERVICE_URL", default="http://127.0.0.1:8002")
 PAYMENTS_SERVICE_URL = env("PAYMENTS_SERVICE_URL", default="http://127.0.0.1:8003")
@@ -196,7 +200,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # The reservation's status appears twice (the reservation, and a record of one for the data
+    # move): one name for the one set of choices.
+    "ENUM_NAME_OVERRIDES": {"StockReservationStatusEnum": "monolith.catalog.models.StockReservation.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "monolith.core.schema.document_negotiation_errors",

@@ -23,6 +23,7 @@ from shopctl.background import BackgroundShop
 E2E_DATABASE = "shop_e2e"
 STAGE1_DATABASE = "shop_e2e_stage1"
 STAGE1_OUTAGE_DATABASE = "shop_e2e_stage1_outage"
+SWITCH_DATABASE = "shop_e2e_switch"
 
 
 class SeparateShop(NamedTuple):
@@ -98,6 +99,19 @@ def stage1_shop(tmp_path_factory) -> Iterator[BackgroundShop]:
     run_dir = tmp_path_factory.mktemp("shop_stage1")
     env = {**_stage1_env(STAGE1_DATABASE), "SHOP_RUN_DIR": str(run_dir)}
     running = BackgroundShop(stage=1, env=env, log_path=run_dir / "shop.log")
+    try:
+        _start(running)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def switching_shop(tmp_path) -> Iterator[BackgroundShop]:
+    """The whole shop under `shop up`, started at stage 0 on fresh PostgreSQL databases of its own
+    (the live switch needs PostgreSQL), for a test that moves it between stages with `shop stage`."""
+    env = {**_stage1_env(SWITCH_DATABASE), "SHOP_RUN_DIR": str(tmp_path)}
+    running = BackgroundShop(env=env, log_path=tmp_path / "shop.log")
     try:
         _start(running)
         yield running

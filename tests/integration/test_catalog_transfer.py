@@ -82,7 +82,7 @@ def test_a_push_into_an_empty_service_copies_every_row_and_verifies_it(empty_ser
 
     assert counts_line("Categories", CATEGORIES, 0, 0) in output
     assert counts_line("Products", PRODUCTS, 0, 0) in output
-    assert f"Verified: {CATEGORIES} categories, {PRODUCTS} products on both sides" in output
+    assert f"Verified: {CATEGORIES} categories, {PRODUCTS} products, 0 stock-reservations on both sides" in output
     assert service_snapshot(empty_service) == monolith_snapshot()
     inactive = empty_service.product(f"MOV-{PRODUCTS:04d}")
     assert (inactive["is_active"], inactive["stock"], inactive["price"]) == (False, 1, "31.75")
@@ -158,7 +158,7 @@ def test_a_dry_run_says_what_it_would_do_and_does_nothing(empty_service, catalog
 
     assert "Would create product MOV-0001: sku='MOV-0001'" in output
     assert f"Products: {PRODUCTS} would be created, 0 would be updated, 0 unchanged." in output
-    assert service_snapshot(empty_service) == {"category": {}, "product": {}}
+    assert service_snapshot(empty_service) == {"category": {}, "product": {}, "reservation": {}}
 
     run("catalog_push", empty_service)
     empty_service.api.patch(f"{empty_service.url}/api/catalog/products/MOV-0002/", json={"stock": 50},

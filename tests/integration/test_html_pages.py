@@ -252,4 +252,4 @@ def test_health_endpoints(client, db):
     ready = client.get("/readyz")
 
     assert alive.status_code == 200 and alive.json()["status"] == "ok"
-    assert ready.status_code == 200 and ready.json() == {"status": "ok", "service": "monolith"}
+    assert ready.status_code == 200 and ready.json() == {"status": "ok", "service": "monolith", "stage": 0}

@@ -8,7 +8,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog_service.core.permissions import IsStaffOrService, IsStaffOrServiceOrReadOnly, is_staff_or_service
+from catalog_service.core.permissions import IsService, IsStaffOrService, IsStaffOrServiceOrReadOnly, is_staff_or_service
 from catalog_service.core.serializers import ErrorSerializer
 
 from . import selectors, services
@@ -16,6 +16,7 @@ from .filters import ProductFilter
 from .serializers import (
     CategorySerializer,
     ProductSerializer,
+    StockReservationRecordSerializer,
     StockReservationRequestSerializer,
     StockReservationSerializer,
 )
@@ -147,8 +148,17 @@ RESERVATION_ERRORS = {
 
 
 @extend_schema(tags=["catalog"])
-class StockReservationListView(APIView):
+class StockReservationListView(generics.ListAPIView):
     permission_classes = [IsStaffOrService]
+    serializer_class = StockReservationSerializer
+
+    def get_queryset(self):
+        return selectors.reservation_list()
+
+    @extend_schema(responses={200: StockReservationSerializer(many=True), **LIST_ERRORS, **_errors(401, 403)},
+                   description="Every reservation, oldest first.")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=StockReservationRequestSerializer,
@@ -173,9 +183,28 @@ class StockReservationListView(APIView):
 class StockReservationDetailView(APIView):
     permission_classes = [IsStaffOrService]
 
+    def get_permissions(self):
+        # Recording a reservation sets stock state by hand: for the data move, a peer service only.
+        return [IsService()] if self.request.method == "PUT" else [IsStaffOrService()]
+
     @extend_schema(responses={200: StockReservationSerializer, **_errors(401, 403, 404)})
     def get(self, request, reservation_id):
         return Response(StockReservationSerializer(selectors.reservation_get(reservation_id=reservation_id)).data)
+
+    @extend_schema(
+        request=StockReservationRecordSerializer,
+        responses={201: StockReservationSerializer, 200: StockReservationSerializer, **_errors(400, 401, 403, 404)},
+        description="Record the reservation as the catalog's other copy holds it, stock untouched "
+                    "(the data move between the monolith and the catalog service; service token only).",
+    )
+    def put(self, request, reservation_id):
+        data = StockReservationRecordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation, created = services.reservation_record(reservation_id=reservation_id, **data.validated_data)
+        return Response(
+            StockReservationSerializer(reservation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class _ReservationActionView(APIView):

@@ -44,3 +44,8 @@ def reservation_get(*, reservation_id):
         return StockReservation.objects.prefetch_related("lines__product").get(reservation_id=reservation_id)
     except StockReservation.DoesNotExist:
         raise NotFound(f"No stock reservation {reservation_id!r}.") from None
+
+
+def reservation_list():
+    """Every reservation with its lines, oldest first (the data move reads them all)."""
+    return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "id")

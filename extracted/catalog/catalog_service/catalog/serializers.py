@@ -41,6 +41,13 @@ class StockReservationRequestSerializer(serializers.Serializer):
     lines = ReservationLineSerializer(many=True, allow_empty=False, max_length=100)
 
 
+class StockReservationRecordSerializer(serializers.Serializer):
+    """A reservation as the catalog's other copy holds it, for the data move (PUT .../<id>/)."""
+
+    status = serializers.ChoiceField(choices=StockReservation.Status.choices)
+    lines = ReservationLineSerializer(many=True, allow_empty=False, max_length=100)
+
+
 class StockReservationSerializer(serializers.ModelSerializer):
     lines = serializers.SerializerMethodField()
 

@@ -188,7 +188,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # The reservation's status appears twice (the reservation, and a record of one for the data
+    # move): one name for the one set of choices.
+    "ENUM_NAME_OVERRIDES": {"StockReservationStatusEnum": "catalog_service.catalog.models.StockReservation.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "catalog_service.core.schema.document_negotiation_errors",

@@ -1,5 +1,5 @@
 """manage.py catalog_pull: bring the catalog service's catalog back into the monolith (rollback, stage 1 → 0)."""
-from monolith.catalog.transfer import TransferCommand, monolith_snapshot, write_to_monolith
+from monolith.catalog.transfer import TransferCommand
 
 
 class Command(TransferCommand):
@@ -8,10 +8,4 @@ class Command(TransferCommand):
         "rollback, through the catalog's services." + TransferCommand.help_scope
     )
     url_option = "--from"
-    verb = "pull"
-
-    def sides(self, service):
-        return service.snapshot(), monolith_snapshot()
-
-    def write(self, service, change):
-        write_to_monolith(change)
+    to_service = False

@@ -1,5 +1,5 @@
 """manage.py catalog_push: copy the monolith's catalog into the catalog service (stage 0 → 1)."""
-from monolith.catalog.transfer import TransferCommand, monolith_snapshot
+from monolith.catalog.transfer import TransferCommand
 
 
 class Command(TransferCommand):
@@ -8,13 +8,4 @@ class Command(TransferCommand):
         "(POST what is missing, PATCH what differs)." + TransferCommand.help_scope
     )
     url_option = "--to"
-    verb = "push"
-
-    def sides(self, service):
-        return monolith_snapshot(), service.snapshot()
-
-    def write(self, service, change):
-        if change.action == "create":
-            service.create(change.kind, change.fields)
-        else:
-            service.update(change.kind, change.key, change.fields)
+    to_service = True

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StranglerConfig(AppConfig):
+    name = "monolith.strangler"
+    verbose_name = "Strangler stage"

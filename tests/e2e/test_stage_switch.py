@@ -1,0 +1,140 @@
+"""The live stage switch: 0 → 1 → 0 → 1 with `shop stage N` while shoppers browse and buy
+through the facade. No request fails (no 5xx, no connection error), no order is lost, and every
+unit of stock is accounted for, whichever side held it when."""
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import psycopg2
+import pytest
+import requests
+
+from tests.conftest import GOOD_CARD, SHIPPING
+
+pytestmark = pytest.mark.e2e
+
+SHOPPERS = 6
+SWITCHES = (1, 0, 1)
+SETTLE = 4  # seconds of traffic before the first switch, between switches and after the last
+SKUS = 8  # products the shoppers buy, each given plenty of stock first
+PLENTY = 100_000
+ADMIN = ("admin", "admin")
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@dataclass
+class Shopper:
+    """One shopper's session (its anonymous orders belong to it) and what happened to it."""
+
+    url: str
+    skus: list[str]
+    session: requests.Session = field(default_factory=requests.Session)
+    placed: list[str] = field(default_factory=list)  # order numbers, in order
+    paid: set[str] = field(default_factory=set)
+    bought: Counter = field(default_factory=Counter)  # units per sku, of the orders placed
+    failures: list[str] = field(default_factory=list)
+    served_by: Counter = field(default_factory=Counter)  # who answered /api/catalog/
+    sent: int = 0
+
+    def call(self, method: str, path: str, expected: tuple[int, ...], **kwargs) -> requests.Response | None:
+        self.sent += 1
+        try:
+            response = self.session.request(method, self.url + path, timeout=30, **kwargs)
+        except requests.RequestException as error:
+            self.failures.append(f"{method} {path}: {type(error).__name__}: {error}")
+            return None
+        if response.status_code not in expected:
+            self.failures.append(f"{method} {path}: {response.status_code} {response.text[:300]}")
+            return None
+        if path.startswith("api/catalog/"):
+            self.served_by[response.headers.get("X-Served-By")] += 1
+        return response
+
+    def shop(self, stop: threading.Event) -> None:
+        """Browse, put an order in, pay the one before: an order placed at one stage is often paid at the next."""
+        turn = 0
+        while not stop.is_set():
+            sku = self.skus[turn % len(self.skus)]
+            self.call("GET", f"products/?page={turn % 5 + 1}", (200,), headers={"Accept": BROWSER_ACCEPT})
+            self.call("GET", "api/catalog/products/", (200,), params={"in_stock": "true", "page_size": 5})
+            self.call("GET", f"products/{sku}/", (200,), headers={"Accept": BROWSER_ACCEPT})
+            self.place(sku)
+            unpaid = [number for number in self.placed[:-1] if number not in self.paid]
+            if unpaid:
+                self.pay(unpaid[0])
+            turn += 1
+
+    def place(self, sku: str) -> None:
+        order = self.call(
+            "POST", "api/orders/", (201,),
+            json={"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": sku, "quantity": 1}]},
+        )
+        if order is not None:
+            self.placed.append(order.json()["number"])
+            self.bought[sku] += 1
+
+    def pay(self, number: str) -> None:
+        payment = self.call("POST", f"api/orders/{number}/pay/", (201,), json={"card": GOOD_CARD},
+                            headers={"Idempotency-Key": str(uuid.uuid4())})
+        if payment is not None:
+            self.paid.add(number)
+
+    def status_of(self, number: str) -> str | None:
+        order = self.call("GET", f"api/orders/{number}/", (200,))
+        return order.json()["status"] if order is not None else None
+
+
+def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(switching_shop):
+    url, admin = switching_shop.url, requests.Session()
+    admin.auth = ADMIN
+    products = admin.get(f"{url}api/catalog/products/", params={"page_size": SKUS, "ordering": "name"}, timeout=10)
+    skus = [product["sku"] for product in products.json()["results"]]
+    for sku in skus:
+        admin.patch(f"{url}api/catalog/products/{sku}/", json={"stock": PLENTY}, timeout=10).raise_for_status()
+
+    shoppers = [Shopper(url, skus[i:] + skus[:i]) for i in range(SHOPPERS)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=shopper.shop, args=(stop,)) for shopper in shoppers]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(SETTLE)
+        for stage in SWITCHES:
+            switched = switching_shop.switch(stage)
+            assert switched.returncode == 0, switched.stdout + switched.stderr
+            assert f"stage {stage}, as recorded in the monolith's database" in switched.stdout
+            time.sleep(SETTLE)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    failures = [failure for shopper in shoppers for failure in shopper.failures]
+    total = sum(shopper.sent for shopper in shoppers)
+    placed = [number for shopper in shoppers for number in shopper.placed]
+    served_by = sum((shopper.served_by for shopper in shoppers), Counter())
+    print(f"\n{total} requests, {len(placed)} orders, /api/catalog/ answered by {dict(served_by)}, "
+          f"{len(failures)} failures")
+    assert not failures, "\n".join(failures[:20])
+    # Both owners answered /api/catalog/ during the run: the switches happened under the load.
+    assert served_by["monolith"] and served_by["catalog"], served_by
+
+    # Every order is there, and the ones still unpaid (placed last) can be paid at stage 1.
+    for shopper in shoppers:
+        for number in shopper.placed:
+            if number not in shopper.paid:
+                shopper.pay(number)
+        statuses = Counter(shopper.status_of(number) for number in shopper.placed)
+        assert statuses == Counter({"paid": len(shopper.placed)}), (statuses, shopper.failures)
+    with psycopg2.connect(switching_shop.env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM orders_order")
+        assert cursor.fetchone()[0] == len(placed)
+
+    # Every unit sold is out of stock, once: none lost or counted twice by the moves.
+    bought = sum((shopper.bought for shopper in shoppers), Counter())
+    for sku in skus:
+        product = requests.get(f"{url}api/catalog/products/{sku}/", timeout=10)
+        assert product.headers["X-Served-By"] == "catalog"
+        assert product.json()["stock"] == PLENTY - bought[sku], sku
