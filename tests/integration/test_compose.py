@@ -4,6 +4,9 @@ docker-compose (Debian's package, 1.29) parses and validates the file against th
 schema it ships, resolves interpolation and the YAML merge keys, and checks that every
 depends_on names a service: `config -q` is what `up` would refuse. The tests then read the
 normalised file it prints. A file that 1.29 accepts is accepted by Compose v2 too.
+
+The facade's stage script (proxy/stage-routes.envsh) is run here with sh and envsubst as the
+nginx image runs it, and what it renders is checked with `nginx -t`.
 """
 import os
 import re
@@ -15,8 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from shopctl import nginx
+from shopctl.stack import STAGE_ROUTES
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+STAGE_SCRIPT = ROOT / "proxy" / "stage-routes.envsh"
 INSTALL_HINT = "apt-get install -y docker-compose"
 
 
@@ -31,52 +38,63 @@ def docker_compose():
     return binary
 
 
-def run_compose(binary, *args):
-    # A clean environment: a developer's FACADE_PORT or MONOLITH_SECRET_KEY must not change
-    # what is checked, and no DOCKER_HOST is needed for `config`.
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+def run_compose(binary, *args, **environment):
+    # A clean environment: a developer's FACADE_PORT, SHOP_STAGE or secrets must not change what
+    # is checked, and no DOCKER_HOST is needed for `config`. Only the given variables are added.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **environment}
     return subprocess.run(
         [binary, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *args],
         capture_output=True, text=True, env=env, timeout=60,
     )
 
 
-@pytest.fixture(scope="module")
-def config(docker_compose):
-    result = run_compose(docker_compose, "config")
+def load_services(binary, **environment):
+    result = run_compose(binary, "config", **environment)
     assert result.returncode == 0, f"docker-compose rejects {COMPOSE_FILE.name}:\n{result.stderr}"
-    return yaml.safe_load(result.stdout)
+    return yaml.safe_load(result.stdout)["services"]
 
 
 @pytest.fixture(scope="module")
-def services(config):
-    return config["services"]
+def services(docker_compose):
+    """The services with SHOP_STAGE unset: stage 0."""
+    return load_services(docker_compose)
 
 
-def test_docker_compose_accepts_the_file(docker_compose):
-    result = run_compose(docker_compose, "config", "--quiet")
+@pytest.fixture(scope="module")
+def stage_1_services(docker_compose):
+    return load_services(docker_compose, SHOP_STAGE="1")
+
+
+@pytest.mark.parametrize("stage", [None, "0", "1"])
+def test_docker_compose_accepts_the_file(docker_compose, stage):
+    result = run_compose(docker_compose, "config", "--quiet", **({"SHOP_STAGE": stage} if stage else {}))
     assert result.returncode == 0, result.stderr
 
 
-def test_stage_0_has_postgres_migrate_monolith_and_nginx(services):
-    assert set(services) == {"postgres", "migrate", "monolith", "nginx"}
+def test_the_services(services):
+    assert set(services) == {
+        "postgres", "migrate", "monolith",
+        "catalog-postgres", "catalog-migrate", "catalog",
+        "stage", "nginx",
+    }
 
 
-@pytest.mark.parametrize("name", ["postgres", "monolith", "nginx"])
+@pytest.mark.parametrize("name", ["postgres", "catalog-postgres", "monolith", "catalog", "nginx"])
 def test_long_running_services_have_a_healthcheck(services, name):
     test = services[name].get("healthcheck", {}).get("test")
     assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no healthcheck"
 
 
-def test_postgres_is_healthy_when_pg_isready_says_so(services):
-    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+@pytest.mark.parametrize("name", ["postgres", "catalog-postgres"])
+def test_postgres_is_healthy_when_pg_isready_says_so(services, name):
+    assert "pg_isready" in " ".join(services[name]["healthcheck"]["test"])
 
 
-def test_monolith_is_healthy_when_ready(services):
-    # /readyz reaches the database; /healthz would call a monolith without one healthy.
-    test = " ".join(services["monolith"]["healthcheck"]["test"])
-    assert "/readyz" in test
-    assert f":{services['monolith']['environment']['PORT']}/" in test
+@pytest.mark.parametrize("name", ["monolith", "catalog"])
+def test_a_django_service_is_healthy_when_ready(services, name):
+    # /readyz reaches the database; /healthz would call a service without one healthy.
+    test = " ".join(services[name]["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{services[name]['environment']['PORT']}/readyz" in test
 
 
 def test_nginx_is_healthy_when_it_serves_through_the_facade(services):
@@ -87,24 +105,56 @@ def test_start_order(services):
     def conditions(name):
         return {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}
 
-    assert conditions("migrate") == {"postgres": "service_healthy"}
-    assert conditions("monolith") == {"postgres": "service_healthy", "migrate": "service_completed_successfully"}
-    assert conditions("nginx") == {"monolith": "service_healthy"}
+    done, healthy = "service_completed_successfully", "service_healthy"
+    assert conditions("migrate") == {"postgres": healthy}
+    assert conditions("catalog-migrate") == {"catalog-postgres": healthy}
+    assert conditions("catalog") == {"catalog-postgres": healthy, "catalog-migrate": done}
+    # The stage is set once both databases are ready and the catalog service answers.
+    assert conditions("stage") == {"migrate": done, "catalog": healthy}
+    assert conditions("monolith") == {"postgres": healthy, "stage": done}
+    assert conditions("nginx") == {"monolith": healthy, "catalog": healthy}
 
 
-def test_migrate_is_a_one_off_that_migrates_and_seeds(services):
-    migrate = services["migrate"]
-    command = " ".join(migrate["command"])
-    assert "manage.py migrate" in command and "manage.py seed_shop" in command
-    assert migrate.get("restart", "no") == "no"
-    assert "healthcheck" not in migrate
+@pytest.mark.parametrize("name, commands", [
+    ("migrate", ["manage.py migrate", "manage.py seed_shop"]),
+    ("catalog-migrate", ["manage.py migrate", "manage.py seed_catalog"]),
+    ("stage", ["manage.py set_stage 0 --catalog-url http://catalog:8002"]),
+])
+def test_one_offs_run_their_commands_and_exit(services, name, commands):
+    service = services[name]
+    command = " ".join(service["command"])
+    for expected in commands:
+        assert expected in command
+    assert service.get("restart", "no") == "no"
+    assert "healthcheck" not in service
 
 
-def test_migrate_and_monolith_run_the_same_image(services):
-    migrate, monolith = services["migrate"], services["monolith"]
-    assert migrate["image"] == monolith["image"]
-    assert Path(monolith["build"]["context"]) == ROOT
-    assert migrate["environment"] == monolith["environment"]
+def test_shop_stage_chooses_the_stage(services, stage_1_services):
+    assert services["stage"]["command"][3] == "0" and services["nginx"]["environment"]["SHOP_STAGE"] == "0"
+    assert stage_1_services["stage"]["command"][3] == "1"
+    assert stage_1_services["nginx"]["environment"]["SHOP_STAGE"] == "1"
+    # Nothing else depends on the stage.
+    def others(services):
+        return {name: service for name, service in services.items() if name not in ("stage", "nginx")}
+
+    assert others(services) == others(stage_1_services)
+
+
+def test_the_stage_is_set_against_the_catalog_service(services):
+    catalog_url = f"http://catalog:{services['catalog']['environment']['PORT']}"
+    assert services["stage"]["command"][-2:] == ["--catalog-url", catalog_url]
+    assert services["monolith"]["environment"]["CATALOG_SERVICE_URL"] == catalog_url
+
+
+@pytest.mark.parametrize("one_offs, service, context", [
+    (["migrate", "stage"], "monolith", ROOT),
+    (["catalog-migrate"], "catalog", ROOT / "extracted" / "catalog"),
+])
+def test_one_offs_run_their_service_s_image(services, one_offs, service, context):
+    assert Path(services[service]["build"]["context"]) == context
+    for name in one_offs:
+        assert services[name]["image"] == services[service]["image"]
+        assert services[name]["environment"] == services[service]["environment"]
 
 
 def test_nginx_publishes_8080_and_nothing_else_does(services):
@@ -116,19 +166,47 @@ def test_nginx_publishes_8080_and_nothing_else_does(services):
     assert [name for name, service in services.items() if service.get("ports")] == ["nginx"]
 
 
-def test_the_monolith_database_is_the_postgres_service(services):
-    url = urlsplit(services["monolith"]["environment"]["DATABASE_URL"])
-    postgres = services["postgres"]["environment"]
+@pytest.mark.parametrize("name, port", [("monolith", 8001), ("catalog", 8002)])
+def test_services_listen_on_the_contract_s_ports(services, name, port):
+    # CONTRACT.md's defaults, inside the compose network.
+    assert services[name]["environment"]["PORT"] == str(port)
+    assert services[name]["expose"] == [str(port)]
+    assert f"{name}:{port}" in services["nginx"]["environment"].values()
+
+
+@pytest.mark.parametrize("name, database", [("monolith", "postgres"), ("catalog", "catalog-postgres")])
+def test_each_service_has_its_own_postgres(services, name, database):
+    url = urlsplit(services[name]["environment"]["DATABASE_URL"])
+    postgres = services[database]["environment"]
     assert url.scheme in ("postgres", "postgresql")
-    assert url.hostname == "postgres" and (url.port or 5432) == 5432
+    assert url.hostname == database and (url.port or 5432) == 5432
     assert (url.username, url.password, url.path.lstrip("/")) == (
         postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"]
     )
 
 
-def test_the_monolith_runs_the_local_settings_that_seed_the_demo_users(services):
-    # CONTRACT.md: the local run has admin/admin and demo/demo; production settings never do.
-    assert services["monolith"]["environment"]["DJANGO_SETTINGS_MODULE"] == "monolith.settings.local"
+def test_the_databases_are_separate(services):
+    urls = [urlsplit(services[name]["environment"]["DATABASE_URL"]) for name in ("monolith", "catalog")]
+    assert urls[0].hostname != urls[1].hostname and urls[0].path != urls[1].path
+    volumes = [volume_mount(services[name]["volumes"][0])[0] for name in ("postgres", "catalog-postgres")]
+    assert volumes[0] != volumes[1]
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("monolith", "monolith.settings.local"), ("catalog", "catalog_service.settings.local"),
+])
+def test_services_run_the_local_settings_that_seed_the_demo_users(services, name, settings):
+    # CONTRACT.md: the local run has admin/admin (and demo/demo); production settings never do.
+    assert services[name]["environment"]["DJANGO_SETTINGS_MODULE"] == settings
+
+
+def test_the_monolith_sends_the_token_the_catalog_service_expects(docker_compose, services):
+    token = services["monolith"]["environment"]["CATALOG_SERVICE_TOKEN"]
+    assert "not-a-secret" in token
+    assert services["catalog"]["environment"]["SERVICE_TOKENS"] == f"monolith={token}"
+    overridden = load_services(docker_compose, CATALOG_SERVICE_TOKEN="a-token-from-the-environment")
+    assert overridden["monolith"]["environment"]["CATALOG_SERVICE_TOKEN"] == "a-token-from-the-environment"
+    assert overridden["catalog"]["environment"]["SERVICE_TOKENS"] == "monolith=a-token-from-the-environment"
 
 
 def test_nginx_renders_the_facade_template_over_nginx_conf(services):
@@ -138,19 +216,83 @@ def test_nginx_renders_the_facade_template_over_nginx_conf(services):
     assert Path(mounts["/etc/nginx/templates/nginx.conf.template"]) == ROOT / "proxy" / "nginx.conf"
 
 
+def test_nginx_sources_the_stage_routes_before_filling_the_template(services):
+    mounts = {Path(source): target for source, target in (volume_mount(v) for v in services["nginx"]["volumes"])}
+    target = mounts[STAGE_SCRIPT]
+    # The image sources executable *.envsh files in /docker-entrypoint.d/, in `sort -V` order;
+    # 20-envsubst-on-templates.sh fills the template.
+    assert re.fullmatch(r"/docker-entrypoint\.d/(1\d|0\d)-[\w-]+\.envsh", target), target
+    assert os.access(STAGE_SCRIPT, os.X_OK), f"{STAGE_SCRIPT.name} must be executable, or the image ignores it"
+
+
 def test_nginx_defines_every_placeholder_of_the_template(services):
     # The image's envsubst fills only variables that are defined; one left out would reach
-    # nginx as a literal ${NAME} and stop it from starting.
-    environment = services["nginx"]["environment"]
-    missing = template_placeholders() - set(environment)
+    # nginx as a literal ${NAME} and stop it from starting. The stage script defines two.
+    defined = set(services["nginx"]["environment"]) | {"STAGE_UPSTREAMS", "STAGE_ROUTES"}
+    missing = template_placeholders() - defined
     assert not missing, f"nginx's environment in docker-compose.yml lacks {sorted(missing)}"
 
 
-def test_the_facade_routes_everything_to_the_monolith_at_stage_0(services):
+def test_the_facade_addresses(services):
     environment = services["nginx"]["environment"]
     assert environment["MONOLITH_ADDR"] == f"monolith:{services['monolith']['environment']['PORT']}"
-    assert environment["STAGE_UPSTREAMS"] == "" and environment["STAGE_ROUTES"] == ""
+    assert environment["CATALOG_ADDR"] == f"catalog:{services['catalog']['environment']['PORT']}"
     assert environment["FACADE_ADDR"] in ("8080", "0.0.0.0:8080")
+
+
+# The stage script as the image runs it, here: sourced by sh, then the template filled by envsubst
+# with every defined variable, as 20-envsubst-on-templates.sh does. The upstreams are local
+# addresses: `nginx -t` resolves their names, and `monolith` and `catalog` exist only in Docker's
+# network.
+LOCAL_ADDRESSES = {"facade": "127.0.0.1:8080", "monolith": "127.0.0.1:8001", "catalog": "127.0.0.1:8002"}
+IMAGE_ENVSUBST = r"""
+. "$0" || exit
+defined_envs=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print name } }" < /dev/null))
+envsubst "$defined_envs" < "$1"
+"""
+
+
+def run_stage_script(stage):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "SHOP_STAGE": stage,
+        **{f"{name.upper()}_ADDR": address for name, address in LOCAL_ADDRESSES.items()},
+    }
+    return subprocess.run(
+        ["sh", "-c", IMAGE_ENVSUBST, str(STAGE_SCRIPT), str(ROOT / "proxy" / "nginx.conf")],
+        capture_output=True, text=True, env=env, timeout=30,
+    )
+
+
+@pytest.mark.parametrize("stage", [0, 1])
+def test_the_stage_script_renders_what_shopctl_renders_and_nginx_accepts(tmp_path, stage):
+    result = run_stage_script(str(stage))
+    assert result.returncode == 0, result.stderr
+    expected = nginx.render(tmp_path / "shopctl", STAGE_ROUTES[stage], LOCAL_ADDRESSES).read_text()
+    assert result.stdout == expected
+
+    prefix = tmp_path / "image"
+    prefix.mkdir()
+    (prefix / "nginx.conf").write_text(result.stdout)
+    nginx.check(prefix)  # `nginx -t`, ShopError with nginx's complaint
+
+
+@pytest.mark.parametrize("stage, routed", [("0", False), ("1", True)])
+def test_the_catalog_prefix_goes_to_the_catalog_service_from_stage_1(stage, routed):
+    conf = run_stage_script(stage).stdout
+    route = "location /api/catalog/ {\n            proxy_pass http://catalog;\n        }"
+    assert (route in conf) is routed
+    assert ("upstream catalog {\n        server 127.0.0.1:8002;" in conf) is routed
+    if not routed:
+        assert "/api/catalog/" not in conf
+
+
+@pytest.mark.parametrize("stage", ["2", "one", " 1"])
+def test_the_stage_script_refuses_other_stages(stage):
+    result = run_stage_script(stage)
+    assert result.returncode != 0
+    assert f"SHOP_STAGE={stage} is not a stage this stack runs: use 0 or 1" in result.stderr
+    assert result.stdout == ""
 
 
 def test_the_dockerfile_copies_what_exists_and_runs_the_shared_gunicorn_config():
