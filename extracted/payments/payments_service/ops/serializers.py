@@ -24,6 +24,10 @@ class FaultsSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
+        # float(True) is 1.0: a JSON true would otherwise set an error rate of 100 %.
+        wrong_type = sorted(name for name in self.fields if isinstance(data.get(name), bool))
+        if wrong_type:
+            raise serializers.ValidationError({name: ["Enter a number, not true or false."] for name in wrong_type})
         # A misspelt field would otherwise be ignored in silence, and the fault never set.
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
