@@ -71,7 +71,7 @@ def service_tokens(settings):
 
 
 @pytest.fixture
-def service_api(service_tokens):
+def service_api(service_tokens, db):
     """The monolith calling with its token: no user, no session."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {SERVICE_TOKEN}")
