@@ -1,0 +1,15 @@
+#!/usr/bin/env python
+"""The payments service's command-line utility (local settings unless DJANGO_SETTINGS_MODULE says otherwise)."""
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payments_service.settings.local")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

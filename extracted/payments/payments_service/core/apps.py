@@ -1,0 +1,7 @@
+"""App config for the service's core."""
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "payments_service.core"
+    label = "core"

@@ -1,0 +1,31 @@
+"""Serializers the API shares: the error body (for the OpenAPI document) and a card.
+
+A copy of the monolith's core/serializers.py."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from .cards import validate_card
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error: `detail` and `code`, or, for invalid input, one list of messages per field."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+
+
+class CardSerializer(serializers.Serializer):
+    """A test card as a client sends it. Validated here, and never stored beyond its last four digits."""
+
+    number = serializers.CharField(max_length=32, help_text="Test cards: 4242424242424242 succeeds, "
+                                   "4000000000000002 is declined, 4000000000009995 has insufficient funds.")
+    exp_month = serializers.IntegerField(min_value=1, max_value=12)
+    exp_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    cvc = serializers.CharField(max_length=4)
+
+    def validate(self, attrs):
+        try:
+            attrs["number"] = validate_card(**attrs)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs

@@ -1,0 +1,1 @@
+"""Payments: charges against test cards, refunds, idempotency keys (the monolith's payments app, extracted)."""
