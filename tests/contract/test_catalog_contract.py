@@ -15,13 +15,13 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.servers import CATALOG, MONOLITH, serve
+from tests.servers import CATALOG, MONOLITH, free_port, serve
 
 pytestmark = pytest.mark.contract
 
 TOKEN = "contract-test-token"
-MONOLITH_PORT = 8094
-SERVICE_PORT = 8093
+MONOLITH_PORT = free_port()
+SERVICE_PORT = free_port()
 MASKED = ("updated_at", "created_at")
 CREDENTIALS = {
     "anonymous": {},
