@@ -108,8 +108,8 @@ class Server:
             try:
                 if requests.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a worker still booting on a busy machine
             time.sleep(0.1)
         self.stop()
         pytest.fail(f"The {self.project.name} did not get ready in {READY_WITHIN} s:\n{self.log()[-3000:]}",

@@ -56,6 +56,11 @@ def products_by_sku(*, skus):
     return {product.sku: product for product in products}
 
 
+def reservation_queryset():
+    """Stock reservations, oldest first (a stable order, so pagination never repeats or skips one)."""
+    return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "reservation_id")
+
+
 def reservation_get(*, reservation_id):
     try:
         return StockReservation.objects.prefetch_related("lines__product").get(reservation_id=reservation_id)
