@@ -61,6 +61,12 @@ def reservation_queryset():
     return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "reservation_id")
 
 
+def reservation_ids_held(*, created_before):
+    """The ids of the reservations still held that were made before `created_before`, oldest first."""
+    held = reservation_queryset().filter(status=StockReservation.Status.HELD, created_at__lt=created_before)
+    return list(held.values_list("reservation_id", flat=True))
+
+
 def reservation_get(*, reservation_id):
     try:
         return StockReservation.objects.prefetch_related("lines__product").get(reservation_id=reservation_id)
