@@ -5,11 +5,14 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import OperationalError, connections
 from django.utils import timezone
 
 from monolith.catalog import services as catalog_services
 from monolith.catalog.models import Product, StockReservation
 from monolith.orders.models import Order, OrderPayment
+from monolith.orders.services import Owner, order_place
+from tests.conftest import SHIPPING
 
 AN_HOUR_AGO = timezone.now() - timedelta(hours=1)
 
@@ -143,3 +146,19 @@ def test_an_order_whose_payment_is_still_being_settled_is_left_alone(pending_ord
 def test_a_bad_ttl_is_refused(db, value):
     with pytest.raises(CommandError, match="older"):
         sweep("--older-than", value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_at_stage_0_a_failed_commit_takes_the_reservation_with_it_and_the_error_stands(beans, monkeypatch):
+    def failing_commit():
+        raise OperationalError("the database went away at commit")
+
+    monkeypatch.setattr(connections["default"], "commit", failing_commit)
+    with pytest.raises(OperationalError):
+        order_place(owner=Owner(shopper_id="s"), email="ada@example.com", shipping=SHIPPING,
+                    lines=[{"sku": "COF-1", "quantity": 3}])
+    monkeypatch.undo()
+
+    # One transaction: the order, its reservation and the stock taken all rolled back together.
+    assert not Order.objects.exists() and not StockReservation.objects.exists()
+    assert stock() == 10
