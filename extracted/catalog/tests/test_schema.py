@@ -57,7 +57,7 @@ def test_every_operation_accepts_basic_the_session_or_a_service_token(client, db
         for path, item in document["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 14
+    assert len(operations) == 15
     credentials = [{"basicAuth": []}, {"cookieAuth": []}, {"serviceToken": []}]
     for (method, path), operation in operations.items():
         # Anyone may read categories and products ({} = no credentials); the rest needs staff or a service.
