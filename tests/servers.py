@@ -1,6 +1,6 @@
 """Real gunicorn processes of the shop's Django projects for integration tests, each on its own fresh database.
 
-    with serve(MONOLITH, port=8095, name="catalog_peer", log_dir=tmp) as server:
+    with serve(MONOLITH, port=free_port(), name="catalog_peer", log_dir=tmp) as server:
         requests.get(f"{server.url}/api/catalog/products/")
 
 A Server runs one project (the monolith, or the catalog service from extracted/catalog) under
@@ -168,6 +168,13 @@ def serve(project, *, port, name, log_dir, env=None, setup=None):
     finally:
         server.stop()
         server.drop_database()
+
+
+def free_port():
+    """A port nothing listens on now, chosen by the kernel: tests never take a port another run may hold."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
 
 
 def listening(address):

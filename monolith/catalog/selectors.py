@@ -56,13 +56,19 @@ def products_by_sku(*, skus):
     return {product.sku: product for product in products}
 
 
+def reservation_queryset():
+    """Stock reservations, oldest first (a stable order, so pagination never repeats or skips one)."""
+    return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "reservation_id")
+
+
+def reservation_ids_held(*, created_before):
+    """The ids of the reservations still held that were made before `created_before`, oldest first."""
+    held = reservation_queryset().filter(status=StockReservation.Status.HELD, created_at__lt=created_before)
+    return list(held.values_list("reservation_id", flat=True))
+
+
 def reservation_get(*, reservation_id):
     try:
         return StockReservation.objects.prefetch_related("lines__product").get(reservation_id=reservation_id)
     except StockReservation.DoesNotExist:
         raise NotFound(f"No stock reservation {reservation_id!r}.") from None
-
-
-def reservation_list():
-    """Every reservation with its lines, oldest first (the data move reads them all)."""
-    return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "id")

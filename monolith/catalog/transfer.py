@@ -70,7 +70,7 @@ def monolith_snapshot():
     return {
         CATEGORY.name: _rows(CATEGORY, CategorySerializer(Category.objects.all(), many=True).data),
         PRODUCT.name: _rows(PRODUCT, ProductSerializer(Product.objects.select_related("category"), many=True).data),
-        RESERVATION.name: _rows(RESERVATION, StockReservationSerializer(selectors.reservation_list(), many=True).data),
+        RESERVATION.name: _rows(RESERVATION, StockReservationSerializer(selectors.reservation_queryset(), many=True).data),
     }
 
 

@@ -3,6 +3,7 @@
 Orders reach the catalog and payments only through their ports, so these
 functions work the same whether those contexts run in this process or not.
 """
+import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from monolith.ports.catalog import get_catalog
 from monolith.ports.payments import get_payments
 
 from .models import Order, OrderLine, OrderPayment
+
+logger = logging.getLogger(__name__)
 
 MAX_LINES = 100
 
@@ -69,6 +72,29 @@ def order_place(*, owner, email, shipping, lines, idempotency_key=None):
         raise ApplicationError("All lines of an order must be in one currency.", field="lines")
 
     try:
+        order = _order_create_and_reserve(
+            catalog, owner=owner, email=email, shipping=shipping, quantities=quantities, products=products,
+            currency=currencies.pop(), idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A concurrent submit of the same checkout won the race.
+        return _replay(Order.objects.get(idempotency_key=idempotency_key), **request)
+    return order
+
+
+def _order_create_and_reserve(catalog, *, owner, email, shipping, quantities, products, currency, idempotency_key):
+    """Write the order and reserve its stock in one transaction; undo the reservation if that transaction fails.
+
+    At stage 0 the reservation is a row in this same transaction, so the rollback undoes it. At
+    stage 1 the catalog service has already said yes and committed: once this process's
+    transaction has rolled back (a database error, any exception after the reserve), the
+    reservation is released, a compensating step. It is best effort: if the release fails too,
+    `manage.py sweep_reservations` releases the orphan later.
+    """
+    reserved = None
+    try:
         with transaction.atomic():
             order = Order.objects.create(
                 user=owner.user,
@@ -80,7 +106,7 @@ def order_place(*, owner, email, shipping, lines, idempotency_key=None):
                 shipping_city=shipping["city"],
                 shipping_postal_code=shipping["postal_code"],
                 shipping_country=shipping["country"].upper(),
-                currency=currencies.pop(),
+                currency=currency,
                 # The live catalog price, never a cached one: what the shopper is charged.
                 total=sum(products[sku].price * quantity for sku, quantity in quantities.items()),
                 idempotency_key=idempotency_key,
@@ -93,12 +119,26 @@ def order_place(*, owner, email, shipping, lines, idempotency_key=None):
                 reservation_id=order.reservation_id,
                 lines=[{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items()],
             )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # A concurrent submit of the same checkout won the race.
-        return _replay(Order.objects.get(idempotency_key=idempotency_key), **request)
+            reserved = order.reservation_id
+    except Exception:
+        # Here the transaction (or its savepoint, inside a request's) has already rolled back: the
+        # order is gone before its stock is given back, never the other way round.
+        if reserved is not None:
+            _release_after_rollback(catalog, reservation_id=reserved)
+        raise
     return order
+
+
+def _release_after_rollback(catalog, *, reservation_id):
+    try:
+        catalog.release(reservation_id=reservation_id)
+    except Exception:
+        # Best effort: the failure the caller sees is the placement's, not this one. At stage 0
+        # there is nothing to release (the rollback took the reservation too): a NotFound.
+        logger.warning("Placing an order failed after reserving %s, and releasing it failed too: "
+                       "sweep_reservations will release it.", reservation_id, exc_info=True)
+    else:
+        logger.warning("Placing an order failed after reserving %s: released it.", reservation_id)
 
 
 def _replay(order, *, owner, email, shipping, quantities):

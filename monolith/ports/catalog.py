@@ -106,6 +106,10 @@ class CatalogPort(Protocol):
 
     def release(self, *, reservation_id: str) -> None: ...
 
+    def held_reservations(self, *, older_than: datetime) -> list[str]:
+        """The ids of the reservations still held that were made before `older_than` (never cached)."""
+        ...
+
 
 class LocalCatalog:
     """The catalog context in this process: calls its selectors and services directly."""
@@ -138,6 +142,9 @@ class LocalCatalog:
 
     def release(self, *, reservation_id):
         services.stock_release(reservation_id=reservation_id)
+
+    def held_reservations(self, *, older_than):
+        return selectors.reservation_ids_held(created_before=older_than)
 
 
 def _product_info(product):

@@ -203,6 +203,23 @@ class RemoteCatalog:
     def release(self, *, reservation_id):
         self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/release/", timeout=WRITE_TIMEOUT)
 
+    def held_reservations(self, *, older_than):
+        # Never cached: the sweep acts on the answer. Staff or service only, so signed (a GET
+        # nonetheless, retried as the other reads are); by page number, as _categories reads.
+        params = {"status": "held", "created_before": older_than.isoformat(), "page_size": BATCH_SIZE}
+        held, page = [], 1
+        while True:
+            status, body = self._exchange("GET", "stock-reservations/", params={**params, "page": page},
+                                          auth=self._credentials)
+            if status == 404 and page > 1:  # the list shrank while we read it: what we have is all
+                return held
+            if status != 200:
+                raise application_error(status, body)
+            held += [reservation["reservation_id"] for reservation in body["results"]]
+            if not body["next"]:
+                return held
+            page += 1
+
     def _categories(self):
         categories, page = [], 1
         while True:
@@ -266,7 +283,7 @@ class RemoteCatalog:
     def _exchange(self, method, path, **kwargs):
         """(status, body) of an answer below 500; CatalogUnavailable when there is none."""
         if method != "GET":
-            kwargs["auth"] = self._credentials  # reads stay anonymous: see the class docstring
+            kwargs["auth"] = self._credentials  # reads stay anonymous (see the class docstring), unless signed by the caller
         try:
             status, body = self.breaker.call(self._send, method, self._api + path, **kwargs)
         except pybreaker.CircuitBreakerError as error:

@@ -76,6 +76,10 @@ class ShadowCatalog:
     def release(self, *, reservation_id):
         self.local.release(reservation_id=reservation_id)
 
+    def held_reservations(self, *, older_than):
+        # Stock is the monolith's in a parallel run: only its reservations are held anywhere that counts.
+        return self.local.held_reservations(older_than=older_than)
+
     def _read(self, method, arguments, call):
         # Errors the port promises are answers to compare; any other local error propagates, as without the shadow.
         local_error = None

@@ -39,6 +39,9 @@ class StagedCatalog:
     def products(self, skus, *, fresh=False):
         return self._current().products(skus, fresh=fresh)
 
+    def held_reservations(self, *, older_than):
+        return self._current().held_reservations(older_than=older_than)
+
     # Writes: through the gate, to the owner it finds once inside.
 
     def reserve(self, **kwargs):

@@ -146,6 +146,10 @@ PAYMENTS_SERVICE_URL = env("PAYMENTS_SERVICE_URL", default="http://127.0.0.1:800
 # logged; empty sends none.
 CATALOG_SERVICE_TOKEN = env("CATALOG_SERVICE_TOKEN", default="")
 
+# Minutes a stock reservation may be held for an unpaid order before `manage.py
+# sweep_reservations` cancels the order (or releases the reservation, if no order owns it).
+RESERVATION_TTL_MINUTES = env.int("RESERVATION_TTL_MINUTES", default=30)
+
 # Seed the demo users (admin/admin, demo/demo). Never in production.
 SEED_DEMO_USERS = False
 

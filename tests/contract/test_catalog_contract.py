@@ -15,13 +15,13 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.servers import CATALOG, MONOLITH, serve
+from tests.servers import CATALOG, MONOLITH, free_port, serve
 
 pytestmark = pytest.mark.contract
 
 TOKEN = "contract-test-token"
-MONOLITH_PORT = 8094
-SERVICE_PORT = 8093
+MONOLITH_PORT = free_port()
+SERVICE_PORT = free_port()
 MASKED = ("updated_at", "created_at")
 CREDENTIALS = {
     "anonymous": {},
@@ -150,6 +150,21 @@ CASES = [
     case("release-again-200", "POST", "stock-reservations/r-5/release/", "service"),
     case("commit-released-409", "POST", "stock-reservations/r-5/commit/", "service"),
     case("commit-unknown-404", "POST", "stock-reservations/r-404/commit/", "service"),
+    # The reservation list a sweep reads: r-1 committed, r-5 released, r-6 held.
+    case("reserve-held-201", "POST", "stock-reservations/", "service", reserve("r-6", ("CTR-0001", 1))),
+    case("reservations-staff", "GET", "stock-reservations/", "staff"),
+    case("reservations-held-service", "GET", "stock-reservations/?status=held", "service"),
+    case("reservations-committed", "GET", "stock-reservations/?status=committed", "staff"),
+    case("reservations-released-page-size-1", "GET", "stock-reservations/?status=released&page_size=1", "staff"),
+    case("reservations-before-2000", "GET", "stock-reservations/?created_before=2000-01-01T00:00:00Z", "service"),
+    case("reservations-held-before-2999", "GET", "stock-reservations/?status=held&created_before=2999-01-01T00:00:00Z",
+         "service"),
+    case("reservations-page-2-404", "GET", "stock-reservations/?page=2", "staff"),
+    case("reservations-bad-status-400", "GET", "stock-reservations/?status=lost", "staff"),
+    case("reservations-bad-created-before-400", "GET", "stock-reservations/?created_before=yesterday", "service"),
+    case("reservations-bad-page-size-400", "GET", "stock-reservations/?page_size=101", "service"),
+    case("reservations-anonymous-401", "GET", "stock-reservations/"),
+    case("reservations-customer-403", "GET", "stock-reservations/", "customer"),
     case("stock-after-reservations", "GET", "products/CTR-0001/", "staff"),
     case("reserved-product-delete-hides-it-204", "DELETE", "products/CTR-0001/", "staff"),
     case("reserved-product-hidden-staff-200", "GET", "products/CTR-0001/", "staff"),

@@ -30,12 +30,12 @@ from monolith.ports import catalog_http
 from monolith.ports.catalog import CatalogUnavailable, LocalCatalog, get_catalog
 from monolith.ports.catalog_http import RemoteCatalog
 from tests.conftest import GOOD_CARD, SHIPPING
-from tests.servers import MONOLITH, listening, serve
+from tests.servers import MONOLITH, free_port, listening, serve
 
-PEER_PORT = 8095
-CLOSED_URL = "http://127.0.0.1:8096"  # nothing listens here: a stopped catalog service
-HUNG_ADDRESS = ("127.0.0.1", 8097)  # a socket that takes connections and never answers
-FAILING_ADDRESS = ("127.0.0.1", 8098)  # a server that answers every request with a 503
+PEER_PORT = free_port()
+CLOSED_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens here: a stopped catalog service
+HUNG_ADDRESS = ("127.0.0.1", free_port())  # a socket that takes connections and never answers
+FAILING_ADDRESS = ("127.0.0.1", free_port())  # a server that answers every request with a 503
 PER_PAGE = 4
 UPDATED_AT = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 FAST = 2  # seconds: the contract's "within 2 s" for a page when the catalog is down

@@ -20,9 +20,9 @@ from monolith.catalog import services
 from monolith.catalog.models import Category, Product
 from monolith.catalog.transfer import CatalogService, TransferError, monolith_snapshot
 from monolith.orders.models import OrderLine
-from tests.servers import CATALOG, REPO, serve
+from tests.servers import CATALOG, REPO, free_port, serve
 
-SERVICE_PORT = 8093
+SERVICE_PORT = free_port()
 TOKEN = "move-test-token"
 CATEGORIES = 3
 PRODUCTS = 31  # more than one page of --batch 7, one of them inactive

@@ -23,9 +23,9 @@ from monolith.catalog.models import Category, Product
 from monolith.parallel_run.models import ShadowDifference
 from monolith.ports.catalog import ProductInfo, get_catalog
 from monolith.ports.catalog_shadow import ShadowCatalog, differences
-from tests.servers import MONOLITH, listening, serve
+from tests.servers import MONOLITH, free_port, listening, serve
 
-PEER_PORT = 8099  # not 8096-8098: the adapter tests use those as stopped, hung and failing services
+PEER_PORT = free_port()
 PEER_TOKEN = f"peer-{uuid.uuid4().hex}"
 FAST = 2  # seconds: the contract's bound for a page when the catalog service is down
 

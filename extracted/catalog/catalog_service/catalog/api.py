@@ -12,7 +12,7 @@ from catalog_service.core.permissions import IsService, IsStaffOrService, IsStaf
 from catalog_service.core.serializers import ErrorSerializer
 
 from . import selectors, services
-from .filters import ProductFilter
+from .filters import ProductFilter, StockReservationFilter
 from .serializers import (
     CategorySerializer,
     ProductSerializer,
@@ -149,14 +149,18 @@ RESERVATION_ERRORS = {
 
 @extend_schema(tags=["catalog"])
 class StockReservationListView(generics.ListAPIView):
-    permission_classes = [IsStaffOrService]
     serializer_class = StockReservationSerializer
+    permission_classes = [IsStaffOrService]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StockReservationFilter
 
     def get_queryset(self):
-        return selectors.reservation_list()
+        return selectors.reservation_queryset()
 
-    @extend_schema(responses={200: StockReservationSerializer(many=True), **LIST_ERRORS, **_errors(401, 403)},
-                   description="Every reservation, oldest first.")
+    @extend_schema(
+        responses={200: StockReservationSerializer(many=True), **_errors(400, 401, 403), 404: LIST_ERRORS[404]},
+        description="Stock reservations, oldest first: for a sweep looking for the ones held too long.",
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Product
+from .models import Product, StockReservation
 
 MAX_BATCH_SKUS = 100
 
@@ -105,3 +105,16 @@ class ProductFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         # A stable order whatever was asked, so pagination never repeats or skips a row.
         return queryset.order_by(*queryset.query.order_by, "sku") if queryset.query.order_by else queryset
+
+
+class StockReservationFilter(django_filters.FilterSet):
+    """The stock reservation list's query: `status` and `created_before`, each refused with a 400 when malformed."""
+
+    status = django_filters.ChoiceFilter(choices=StockReservation.Status.choices, help_text="held, committed or released.")
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="ISO 8601 date and time: only reservations made before it."
+    )
+
+    class Meta:
+        model = StockReservation
+        fields = []

@@ -39,13 +39,13 @@ def product_get(*, sku, include_inactive=False):
         raise NotFound(f"No product with sku {sku!r}.", code="unknown_sku") from None
 
 
+def reservation_queryset():
+    """Stock reservations, oldest first (a stable order, so pagination never repeats or skips one)."""
+    return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "reservation_id")
+
+
 def reservation_get(*, reservation_id):
     try:
         return StockReservation.objects.prefetch_related("lines__product").get(reservation_id=reservation_id)
     except StockReservation.DoesNotExist:
         raise NotFound(f"No stock reservation {reservation_id!r}.") from None
-
-
-def reservation_list():
-    """Every reservation with its lines, oldest first (the data move reads them all)."""
-    return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "id")
