@@ -77,24 +77,27 @@ def main():
         category = first_category(bases[0])
         cookies = {stage: cart_cookie(base) for stage, base in bases.items()}
         scenarios = {
-            "/products/": ("/products/", {}),
-            f"/products/?category={category}": (f"/products/?category={category}", {}),
-            f"/cart/ ({CART_LINES} lines)": ("/cart/", {"Cookie": cookies}),
+            "/products/": ("/products/", {}, None),
+            f"/products/?category={category}": (f"/products/?category={category}", {}, None),
+            f"/cart/ ({CART_LINES} lines)": ("/cart/", {"Cookie": cookies}, None),
+            # A search term no one asked before at every request: the adapter's cache never
+            # answers, so at stage 1 every page waits for the catalog service (the worst case).
+            "/products/?q=<new> (miss)": ("/products/", {}, stack.enter_context(lua_script(NEW_SEARCH_EACH_TIME))),
         }
         print(f"{args.rounds} round(s) x {args.duration} s per URL, stage and connection count "
               f"(connections: {', '.join(map(str, connection_counts))}).\n")
 
         for stage, base in bases.items():  # warm up: fill the caches, open the keepalive connections
-            for path, headers in scenarios.values():
-                wrk(base + path, 32, 2, header_for(headers, stage))
+            for path, headers, script in scenarios.values():
+                wrk(base + path, 32, 2, header_for(headers, stage), script)
 
         results = {}
         for round_ in range(args.rounds):
             order = STAGES if round_ % 2 == 0 else tuple(reversed(STAGES))
-            for name, (path, headers) in scenarios.items():
+            for name, (path, headers, script) in scenarios.items():
                 for connections in connection_counts:
                     for stage in order:
-                        run = wrk(bases[stage] + path, connections, args.duration, header_for(headers, stage))
+                        run = wrk(bases[stage] + path, connections, args.duration, header_for(headers, stage), script)
                         results.setdefault((name, connections, stage), []).append(run)
         print_table(results, scenarios, connection_counts)
 
@@ -181,8 +184,29 @@ def header_for(headers, stage):
     return {name: value[stage] if isinstance(value, dict) else value for name, value in headers.items()}
 
 
-def wrk(url, connections, duration, headers):
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
+# wrk's request(): /products/?q=<a term never used before>, which matches no product.
+NEW_SEARCH_EACH_TIME = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "/products/?q=zz" .. counter .. "x" .. math.random(1, 1000000000))
+end
+"""
+
+
+@contextlib.contextmanager
+def lua_script(text):
+    with tempfile.NamedTemporaryFile("w", prefix="bench-stages-", suffix=".lua") as file:
+        file.write(text)
+        file.flush()
+        yield file.name
+
+
+def wrk(url, connections, duration, headers, script=None):
+    # --timeout 10s: wrk's default of 2 s leaves the slowest answers out of the latencies.
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", url]
+    if script:
+        command += ["-s", script]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
