@@ -139,32 +139,6 @@ class BreakerLog(pybreaker.CircuitBreakerListener):
         logger.warning("Catalog circuit breaker: %s -> %s", old_state.name if old_state else "-", new_state.name)
 
 
-class ConcurrentBreaker(pybreaker.CircuitBreaker):
-    """pybreaker's CircuitBreaker, but a call while it is closed runs outside its lock.
-
-    pybreaker runs the whole call under the breaker's lock, so a process's threads wait for one
-    another's HTTP calls. Here, while closed, only the bookkeeping (the failure count, opening)
-    takes the lock; open and half-open are pybreaker's own: an open breaker fails at once, and
-    a half-open one lets one trial call through at a time, under the lock. A call that started
-    while closed and fails after another thread opened the breaker counts against the state
-    the breaker is in by then.
-    """
-
-    def call(self, func, *args, **kwargs):
-        with self._lock:
-            if self.current_state != pybreaker.STATE_CLOSED:
-                return self.state.call(func, *args, **kwargs)
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as error:
-            with self._lock:
-                self.state._handle_error(error)  # counts it (or not: excluded errors) and raises
-            raise  # _handle_error always raises; not reached
-        with self._lock:
-            self.state._handle_success()
-        return result
-
-
 class RemoteCatalog:
     """The catalog service at CATALOG_SERVICE_URL, behind the same port as LocalCatalog.
 
@@ -176,11 +150,12 @@ class RemoteCatalog:
         self._api = settings.CATALOG_SERVICE_URL.rstrip("/") + "/api/catalog/"
         self._session = CatalogSession()
         self._credentials = _credentials()
-        # pybreaker holds its lock for the whole guarded call (danielfm/pybreaker#3), which would
-        # make one process's threads (gunicorn's 4) call the catalog one at a time: on pages the
-        # cache cannot answer, stage 1 gave 0.38 of stage 0 (bench/stages.py). ConcurrentBreaker
-        # lets calls run side by side while closed, and still only one trial call when half-open.
-        self.breaker = ConcurrentBreaker(
+        # Pitfall: pybreaker holds its lock for the whole guarded call (danielfm/pybreaker#3), so
+        # one process's threads (gunicorn's 2) call the catalog one at a time. That costs a few
+        # ms when the catalog is up, and lets exactly one trial call through when half-open; but
+        # until a hung catalog has opened the breaker, a second thread waits out the first's
+        # read timeout before its own.
+        self.breaker = pybreaker.CircuitBreaker(
             fail_max=BREAKER_FAIL_MAX, reset_timeout=BREAKER_RESET_SECONDS, listeners=[BreakerLog()], name="catalog"
         )
         # A name of its own: LocMemCache instances that share a name share one store.

@@ -1,9 +1,7 @@
 """The HTTP catalog adapter's pure parts: page numbers, error bodies, the retry policy, the token."""
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pybreaker
 import pytest
 import requests
 from django.core.paginator import Paginator
@@ -15,7 +13,6 @@ from monolith.ports.catalog import CatalogUnavailable, ProductInfo
 from monolith.ports.catalog_http import (
     RETRY,
     BearerToken,
-    ConcurrentBreaker,
     application_error,
     chunked,
     describe,
@@ -148,56 +145,3 @@ def test_the_token_goes_in_the_header_and_nowhere_else():
 
     assert request.headers["Authorization"] == f"Bearer {token}"
     assert token not in repr(BearerToken(token))
-
-
-# The breaker: calls side by side while closed, pybreaker's rules otherwise
-
-
-def test_calls_run_side_by_side_while_the_breaker_is_closed():
-    """pybreaker alone runs one call at a time per process (its lock is held for the call)."""
-    import threading
-
-    breaker = ConcurrentBreaker(fail_max=5, reset_timeout=5)
-    inside = threading.Barrier(2, timeout=2)  # broken (and raising) unless both calls are inside at once
-
-    def call():
-        return breaker.call(inside.wait)
-
-    threads = [threading.Thread(target=call) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert not inside.broken
-    assert breaker.current_state == "closed" and breaker.fail_counter == 0
-
-
-def test_the_concurrent_breaker_opens_fails_fast_and_closes_as_pybreaker_does():
-    breaker = ConcurrentBreaker(fail_max=2, reset_timeout=0.2)
-
-    def fail():
-        raise requests.ConnectionError("refused")
-
-    with pytest.raises(requests.ConnectionError):
-        breaker.call(fail)
-    assert (breaker.current_state, breaker.fail_counter) == ("closed", 1)
-    with pytest.raises(pybreaker.CircuitBreakerError):  # the second failure opens it
-        breaker.call(fail)
-    assert breaker.current_state == "open"
-    with pytest.raises(pybreaker.CircuitBreakerError):  # open: not called at all
-        breaker.call(lambda: pytest.fail("called while open"))
-
-    time.sleep(0.25)
-    assert breaker.call(lambda: "ok") == "ok"  # the half-open trial call succeeds and closes it
-    assert (breaker.current_state, breaker.fail_counter) == ("closed", 0)
-
-
-def test_a_success_resets_the_failure_count_of_the_concurrent_breaker():
-    breaker = ConcurrentBreaker(fail_max=2, reset_timeout=5)
-
-    with pytest.raises(ValueError):
-        breaker.call(int, "not a number")
-    assert breaker.fail_counter == 1
-    assert breaker.call(int, "7") == 7
-    assert breaker.fail_counter == 0
