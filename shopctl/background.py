@@ -46,7 +46,7 @@ class BackgroundShop:
     def start(self) -> "BackgroundShop":
         # Checked here as well as in `shop up`: a shop already answering on the port would look
         # ready before the new `shop up` had time to fail.
-        stack.check_ports_free(self.names, self.env)
+        stack.check_ports_free(stack.servers(self.names), self.env)
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
                 self.argv, cwd=stack.REPO, env=self.env, stdin=subprocess.DEVNULL,

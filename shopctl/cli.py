@@ -71,9 +71,10 @@ def _welcome(stage: int, names: list[str]) -> None:
         print(f"\nThe catalog service is up (stage {stage}): {url}api/catalog/ (admin / admin). Ctrl-C stops it.\n", flush=True)
         return
     owner = "the catalog service" if "catalog" in stack.STAGE_ROUTES[stage].values() else "the monolith"
-    service = ""
-    if "catalog" in names:
-        service = f"  catalog    http://{stack.address('catalog')}/admin/  (the catalog service itself, admin / admin)\n"
+    service = "".join(
+        f"  {name:10} http://{stack.address(name)}/admin/  (the {name} service itself, admin / admin)\n"
+        for name in stack.SERVICES if name in names
+    )
     other = 1 - stage if stage in (0, 1) else 1
     print(
         f"\nThe shop is up (stage {stage}):\n"
@@ -104,7 +105,7 @@ def status() -> int:
     else:
         print(f"stage {stage}, as recorded in the monolith's database\n")
     print(f"{'process':10}{'address':22}/healthz")
-    for name in stack.processes():
+    for name in stack.servers():
         health, served_by = _probe(f"http://{stack.address(name)}/healthz")
         problems += health != "200"
         print(f"{name:10}{stack.address(name):22}{health}, answered by {served_by}")

@@ -37,14 +37,26 @@ STAGE_ROUTES = {
 }
 BUILT_STAGES = (0, 1)
 
+# The extracted services: each runs beside the monolith at every stage, on its own database.
+SERVICES = ("catalog", "payments")
 # The WSGI application each Django process serves.
-WSGI_APPS = {"monolith": "monolith.wsgi:application", "catalog": "catalog_service.wsgi:application"}
+WSGI_APPS = {
+    "monolith": "monolith.wsgi:application",
+    "catalog": "catalog_service.wsgi:application",
+    "payments": "payments_service.wsgi:application",
+}
 
 # Where each Django project lives (its manage.py and the working directory of its processes),
-# and its gunicorn settings: the catalog service has its own copy (its image has no shopctl).
+# and its gunicorn settings: each service has its own copy (its image has no shopctl).
 CATALOG_DIR = REPO / "extracted" / "catalog"
-PROJECT_DIRS = {"monolith": REPO, "catalog": CATALOG_DIR}
-GUNICORN_CONFIGS = {"monolith": "python:shopctl.gunicorn_config", "catalog": "python:catalog_service.gunicorn_config"}
+PROJECT_DIRS = {"monolith": REPO, "catalog": CATALOG_DIR, "payments": REPO / "extracted" / "payments"}
+GUNICORN_CONFIGS = {
+    "monolith": "python:shopctl.gunicorn_config",
+    "catalog": "python:catalog_service.gunicorn_config",
+    "payments": "python:payments_service.gunicorn_config",
+}
+# What each service's database is seeded with (its admin/admin user in the local run).
+SEED_COMMANDS = {"catalog": "seed_catalog", "payments": "seed_payments"}
 # How long the catalog service started for the data move may take to answer /readyz.
 CATALOG_READY_WITHIN = 60  # seconds
 
@@ -59,18 +71,24 @@ def run_dir(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def processes() -> list[str]:
-    """The processes `shop up` runs, facade first: every service built so far, at every stage.
+    """The processes `shop up` runs, facade first: the monolith, every extracted service, and the
+    payment relay (`manage.py payments_relay`, which delivers the payments a request could not settle).
 
     The extracted services run beside the monolith whatever the stage, so that the stage can
     change without a restart (`shop stage N`) and the two can be compared side by side.
     """
-    return ["facade", "monolith", *sorted({name for stage in BUILT_STAGES for name in STAGE_ROUTES[stage].values()})]
+    return ["facade", "monolith", *SERVICES, "relay"]
+
+
+def servers(names: Iterable[str] = ()) -> list[str]:
+    """Those of the processes (all, by default) that listen at an address of their own."""
+    return [name for name in (names or processes()) if name in DEFAULT_ADDRESSES]
 
 
 def url(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str:
     """Where the given processes answer a user: the facade's address if it is among them, else
     the monolith's, else (a service started alone) the first one's."""
-    names = list(names)
+    names = [name for name in names if name in DEFAULT_ADDRESSES]
     first = next((name for name in ("facade", "monolith") if name in names), names[0] if names else "monolith")
     return f"http://{address(first, env)}/"
 
@@ -78,20 +96,21 @@ def url(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str:
 def environment(name: str, env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment of process `name` (and of its manage.py).
 
-    The catalog service gets its own database, CATALOG_DATABASE_URL, or else its local default,
-    an SQLite file in the run folder: never the monolith's DATABASE_URL. The monolith knows where
-    the catalog service is; whether it reads the catalog from it is the stage's business, which
+    Each service gets its own database, CATALOG_DATABASE_URL or PAYMENTS_DATABASE_URL, or else
+    its local default, an SQLite file in the run folder: never the monolith's DATABASE_URL. The
+    monolith knows where the services are; whether it uses them is the stage's business, which
     the monolith reads from its database (monolith/strangler/).
     """
     result = dict(env)
-    if name == "catalog":
+    if name in SERVICES:
         result.pop("DATABASE_URL", None)
-        if env.get("CATALOG_DATABASE_URL"):
-            result["DATABASE_URL"] = env["CATALOG_DATABASE_URL"]
-        result["DJANGO_SETTINGS_MODULE"] = "catalog_service.settings.local"
+        if env.get(f"{name.upper()}_DATABASE_URL"):
+            result["DATABASE_URL"] = env[f"{name.upper()}_DATABASE_URL"]
+        result["DJANGO_SETTINGS_MODULE"] = f"{name}_service.settings.local"
         result["SHOP_RUN_DIR"] = str(run_dir(env))
-    elif name == "monolith":
+    else:  # the monolith and its relay
         result["CATALOG_SERVICE_URL"] = f"http://{address('catalog', env)}"
+        result["PAYMENTS_SERVICE_URL"] = f"http://{address('payments', env)}"
     return result
 
 
@@ -124,12 +143,13 @@ def prepare(stage: int | None, names: list[str]) -> int:
     """Everything before the processes start: free ports, the databases, the catalog at the owner
     of the stage asked for, the facade's config. Returns the stage the shop starts at: the one
     asked for, else the one recorded in the monolith's database (0 in a new one)."""
-    check_ports_free(names)
+    check_ports_free(servers(names))
     run_dir().mkdir(parents=True, exist_ok=True)
     _manage("monolith", "migrate", "--noinput")
     _manage("monolith", "seed_shop")
-    _manage("catalog", "migrate", "--noinput")
-    _manage("catalog", "seed_catalog")
+    for service in SERVICES:
+        _manage(service, "migrate", "--noinput")
+        _manage(service, SEED_COMMANDS[service])
     recorded = recorded_stage()
     if stage is None:
         stage = recorded
@@ -169,7 +189,7 @@ def switch(stage: int) -> int:
     if stage == recorded:
         print(f"The shop is at stage {stage} already: nothing to do.", flush=True)
         return recorded
-    for name in processes():
+    for name in servers():
         if not answers(f"http://{address(name)}/healthz"):
             raise ShopError(f"The {name} does not answer at {address(name)}: start the shop (`shop up`) first.")
     prefix = run_dir() / "nginx"
@@ -248,6 +268,8 @@ def run(names: list[str], when_ready: Callable[[], None]) -> int:
 def _command(name: str, bind: str | None = None) -> list[str]:
     if name == "facade":
         return nginx.command(run_dir() / "nginx")
+    if name == "relay":
+        return [sys.executable, "manage.py", "payments_relay"]
     return [
         sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIGS[name],
         "--bind", bind or address(name), WSGI_APPS[name],

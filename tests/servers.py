@@ -45,6 +45,11 @@ CATALOG = Project(
     "python:catalog_service.gunicorn_config", "catalog_service.wsgi:application",
 )
 
+PAYMENTS = Project(
+    "payments service", REPO / "extracted" / "payments", "payments_service.settings.test",
+    "python:payments_service.gunicorn_config", "payments_service.wsgi:application",
+)
+
 
 def database_url(suffix):
     """A database beside the tests' own, named after it: <tests' database>_<suffix>."""

@@ -1,5 +1,11 @@
-"""The Idempotency-Key header: read, validate and document it in one place."""
+"""The Idempotency-Key header: read, validate and document it in one place; and the fingerprint
+that tells the same request from another one under the same key."""
+import hashlib
+import hmac
+import json
 import re
+
+from django.conf import settings
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
@@ -35,3 +41,9 @@ def mark_replay(response, replayed):
     if replayed:
         response[REPLAY_HEADER] = "true"
     return response
+
+
+def fingerprint(payload) -> str:
+    """An HMAC of the request, so that no card number is stored to compare a replay with."""
+    message = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()

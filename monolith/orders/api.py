@@ -1,4 +1,6 @@
 """The orders API, /api/orders/: place, read, pay and cancel an order (the monolith's, at every stage)."""
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -62,7 +64,10 @@ class OrderDetailView(APIView):
         return Response(OrderSerializer(order).data)
 
 
+# Not in the request's transaction: the payment attempt is committed before it is delivered, so
+# no charge in the payments service can outlive a rolled-back attempt (services.payment_deliver).
 @extend_schema(tags=["orders"])
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class OrderPayView(APIView):
     @extend_schema(
         parameters=[idempotency_parameter()],
@@ -73,7 +78,7 @@ class OrderPayView(APIView):
             400: BAD_INPUT,
             402: OpenApiResponse(PaymentResultSerializer, description="Declined: see `failure_code`. The order's stock is released; pay again to retry."),
             404: NOT_FOUND,
-            409: OpenApiResponse(ErrorSerializer, description="The order cannot be paid (already paid or cancelled), or its stock is gone."),
+            409: OpenApiResponse(ErrorSerializer, description="The order cannot be paid (already paid or cancelled, or a payment is being settled), or its stock is gone."),
             422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used with another card."),
         },
     )

@@ -69,8 +69,13 @@ class Order(models.Model):
         return f"order-{self.number}-{self.reservation_attempt}"
 
     @property
+    def payment_pending(self):
+        """A payment attempt is on its way to the payments context and has not come back yet."""
+        return any(payment.status == OrderPayment.PENDING for payment in self.payments.all())
+
+    @property
     def can_pay(self):
-        return self.status in (self.Status.PENDING_PAYMENT, self.Status.PAYMENT_FAILED)
+        return self.status in (self.Status.PENDING_PAYMENT, self.Status.PAYMENT_FAILED) and not self.payment_pending
 
     @property
     def can_cancel(self):
@@ -95,16 +100,45 @@ class OrderLine(models.Model):
 
 
 class OrderPayment(models.Model):
-    """One attempt to pay an order, as the orders context saw it end."""
+    """One attempt to pay an order: the outbox the payment relay delivers from, and how it ended.
+
+    Recorded in the transaction that decides to pay (the order's lock held), delivered to the
+    payments context afterwards, by the request itself and, if that cannot settle it, by the
+    relay (`manage.py payments_relay`), always with the same idempotency key, until the payment
+    is final. The card the delivery needs is kept sealed (monolith/orders/card_vault.py) until then.
+    """
+
+    PENDING = "pending"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
-    idempotency_key = models.CharField(max_length=200)
-    payment_id = models.UUIDField()
-    status = models.CharField(max_length=20)
+    idempotency_key = models.CharField(max_length=200)  # the client's
+    # HMAC of the card: the same key with another card is a 422, as with the payments API.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=20, default=PENDING)  # pending, then the payment's
+    payment_id = models.UUIDField(null=True, blank=True)
     failure_code = models.CharField(max_length=32, blank=True)
+    card_brand = models.CharField(max_length=16, blank=True)
     card_last4 = models.CharField(max_length=4)
+    card_sealed = models.TextField(blank=True)  # emptied once the payment is final
+    deliveries = models.PositiveIntegerField(default=0)  # calls that did not settle it
+    next_delivery_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["order", "idempotency_key"], name="one_payment_per_key")]
+        indexes = [
+            models.Index(fields=["next_delivery_at"], condition=models.Q(status="pending"), name="payments_to_deliver"),
+        ]
+
+    def __str__(self):
+        return f"{self.order.number}: {self.status}"
+
+    @property
+    def payment_key(self):
+        """The key the payments context sees: the client's, scoped to the order."""
+        return f"order-{self.order.number}:{self.idempotency_key}"

@@ -59,7 +59,7 @@ class PayRequestSerializer(serializers.Serializer):
 class PaymentResultSerializer(serializers.Serializer):
     """The payment an attempt made, as the payments context reported it."""
 
-    id = serializers.UUIDField()
+    id = serializers.UUIDField(allow_null=True, help_text="None while the payment is pending.")
     order_number = serializers.CharField()
     amount = serializers.DecimalField(max_digits=10, decimal_places=2)
     currency = serializers.CharField()

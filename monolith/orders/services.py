@@ -3,17 +3,25 @@
 Orders reach the catalog and payments only through their ports, so these
 functions work the same whether those contexts run in this process or not.
 """
+import hmac
 import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from monolith.core.errors import ApplicationError, Conflict
+from monolith.core import cards
+from monolith.core.errors import ApplicationError, Conflict, ServiceUnavailable
+from monolith.core.idempotency import fingerprint
 from monolith.ports.catalog import get_catalog
-from monolith.ports.payments import get_payments
+from monolith.ports.payments import PaymentInfo, PaymentResult, get_payments
 
+from . import card_vault
 from .models import Order, OrderLine, OrderPayment
 
 logger = logging.getLogger(__name__)
@@ -156,50 +164,161 @@ def _replay(order, *, owner, email, shipping, quantities):
     return order
 
 
-@transaction.atomic
 def order_pay(*, order, card, idempotency_key):
-    """Pay an order; returns a PaymentResult. A failed payment may be retried, with a new key.
+    """Pay an order; returns a PaymentResult: succeeded, failed, or pending (settled later).
 
-    The same key for the same order replays the first outcome (no second
-    charge); the payments context refuses the same key with another card (422).
+    Records the attempt, then delivers it (payment_attempt_record, payment_deliver). The same
+    key for the same order replays the first outcome (no second charge); the same key with
+    another card is a 422. A failed payment may be retried with a new key.
+    """
+    attempt, created = payment_attempt_record(order=order, card=card, idempotency_key=idempotency_key)
+    result = payment_deliver(attempt)
+    return PaymentResult(result.payment, replayed=not created)
+
+
+@transaction.atomic
+def payment_attempt_record(*, order, card, idempotency_key):
+    """Decide to pay: the attempt (the outbox row) and the stock it needs, in one transaction.
+
+    Returns (attempt, created). A key seen before returns its attempt, if the card is the same.
     """
     order = Order.objects.select_for_update().get(pk=order.pk)
-    payments = get_payments()
-    payment_key = f"order-{order.number}:{idempotency_key}"
-    request = {"order_number": order.number, "amount": order.total, "currency": order.currency, "card": card}
-    if order.payments.filter(idempotency_key=idempotency_key).exists():
-        return payments.pay(idempotency_key=payment_key, **request)
+    number = cards.validate_card(**card)
+    card = {**card, "number": number}
+    digest = fingerprint({"card": card})
+    attempt = order.payments.filter(idempotency_key=idempotency_key).first()
+    if attempt is not None:
+        if not hmac.compare_digest(attempt.fingerprint, digest):
+            raise ApplicationError(
+                "This Idempotency-Key was used with a different request.", field="Idempotency-Key",
+                code="idempotency_key_reused", status_code=422,
+            )
+        return attempt, False
+    if order.payment_pending:
+        raise Conflict("A payment for this order is being settled: wait for it before paying again.",
+                       code="payment_pending")
     if not order.can_pay:
         raise Conflict(f"This order is {order.get_status_display().lower()} and cannot be paid.", code="order_not_payable")
-
-    catalog = get_catalog()
     if order.status == Order.Status.PAYMENT_FAILED:
         # The failed attempt gave its stock back: hold it again under a new id.
         order.reservation_attempt += 1
-        catalog.reserve(
+        get_catalog().reserve(
             reservation_id=order.reservation_id,
             lines=[{"sku": line.sku, "quantity": line.quantity} for line in order.lines.all()],
         )
         order.status = Order.Status.PENDING_PAYMENT
-
-    result = payments.pay(idempotency_key=payment_key, **request)
-    payment = result.payment
-    OrderPayment.objects.create(
+        order.save(update_fields=["status", "reservation_attempt", "updated_at"])
+    attempt = OrderPayment.objects.create(
         order=order,
         idempotency_key=idempotency_key,
-        payment_id=payment.id,
-        status=payment.status,
-        failure_code=payment.failure_code,
-        card_last4=payment.card_last4,
+        fingerprint=digest,
+        amount=order.total,
+        currency=order.currency,
+        card_brand=cards.card_brand(number),
+        card_last4=number[-4:],
+        card_sealed=card_vault.seal(card),
+        # The request delivers it first; the relay only if the request could not settle it.
+        next_delivery_at=timezone.now() + timedelta(seconds=settings.PAYMENT_INLINE_LEASE_SECONDS),
     )
+    return attempt, True
+
+
+def payment_deliver(attempt):
+    """Take a payment attempt to the payments context and settle the order with the outcome.
+
+    Returns the PaymentResult: final, or pending when the payments context cannot answer now
+    (the attempt is then due again later, for the relay). Safe to call again and concurrently:
+    the payments context sees the same idempotency key, and settling twice changes nothing.
+    """
+    attempt = OrderPayment.objects.select_related("order").get(pk=attempt.pk)
+    if attempt.status != OrderPayment.PENDING:
+        return PaymentResult(_payment_info(attempt), replayed=True)
+    payments = get_payments()
+    if connection.in_atomic_block and not payments.shares_transaction:
+        # Charging in another process before this transaction commits the attempt could leave a
+        # charge no attempt records: deliver once it is committed.
+        transaction.on_commit(lambda: payment_deliver(attempt))
+        return PaymentResult(_payment_info(attempt), replayed=False)
+    try:
+        result = payments.pay(
+            idempotency_key=attempt.payment_key, order_number=attempt.order.number, amount=attempt.amount,
+            currency=attempt.currency, card=card_vault.unseal(attempt.card_sealed),
+        )
+    except ServiceUnavailable as error:
+        _deliver_later(attempt, error)
+        return PaymentResult(_payment_info(attempt), replayed=False)
+    try:
+        attempt = payment_settle(attempt=attempt, payment=result.payment)
+    except ServiceUnavailable as error:  # the catalog, to commit or release the stock
+        _deliver_later(attempt, error)
+    return PaymentResult(_payment_info(attempt), replayed=False)
+
+
+def _deliver_later(attempt, error):
+    """Not settled this time: due again after a back-off (0.5 s, 1 s, 2 s, ... up to the setting)."""
+    deliveries = attempt.deliveries + 1
+    wait = min(settings.PAYMENT_RETRY_MAX_SECONDS, 0.5 * 2 ** (deliveries - 1))
+    OrderPayment.objects.filter(pk=attempt.pk, status=OrderPayment.PENDING).update(
+        deliveries=deliveries, next_delivery_at=timezone.now() + timedelta(seconds=wait), last_error=str(error)[:300],
+    )
+    logger.warning("Payment of order %s not settled (delivery %s): %s; trying again in %.1f s.",
+                   attempt.order.number, deliveries, error, wait)
+
+
+@transaction.atomic
+def payment_settle(*, attempt, payment):
+    """Record a final payment on its attempt and its order, and commit or release the stock. Idempotent."""
+    order = Order.objects.select_for_update().get(pk=attempt.order_id)
+    attempt = OrderPayment.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.status != OrderPayment.PENDING:
+        return attempt  # settled meanwhile, by the relay or the request
+    catalog = get_catalog()
     if payment.status == "succeeded":
         catalog.commit(reservation_id=order.reservation_id)
         order.status = Order.Status.PAID
-    elif payment.status == "failed":
+    else:
         catalog.release(reservation_id=order.reservation_id)
         order.status = Order.Status.PAYMENT_FAILED
-    order.save(update_fields=["status", "reservation_attempt", "updated_at"])
-    return result
+    order.save(update_fields=["status", "updated_at"])
+    attempt.status = payment.status
+    attempt.payment_id = payment.id
+    attempt.failure_code = payment.failure_code
+    attempt.card_sealed = ""  # final: the card is not needed any more
+    attempt.next_delivery_at = None
+    attempt.settled_at = timezone.now()
+    attempt.save()
+    attempt.order = order
+    return attempt
+
+
+def payment_attempts_due(*, limit):
+    """Claim up to `limit` attempts due for delivery, for the relay: each is kept off other relays a while."""
+    with transaction.atomic():
+        due = list(
+            OrderPayment.objects.select_for_update(skip_locked=True)
+            .filter(status=OrderPayment.PENDING, next_delivery_at__lte=timezone.now())
+            .order_by("next_delivery_at")[:limit]
+        )
+        OrderPayment.objects.filter(pk__in=[a.pk for a in due]).update(
+            next_delivery_at=timezone.now() + timedelta(seconds=settings.PAYMENT_INLINE_LEASE_SECONDS)
+        )
+    return due
+
+
+def _payment_info(attempt):
+    """The payment as the attempt knows it: the final one's, or pending."""
+    return PaymentInfo(
+        id=attempt.payment_id,
+        order_number=attempt.order.number,
+        amount=attempt.amount,
+        currency=attempt.currency,
+        status=attempt.status,
+        failure_code=attempt.failure_code,
+        amount_refunded=Decimal("0.00"),
+        card_brand=attempt.card_brand,
+        card_last4=attempt.card_last4,
+        created_at=attempt.created_at,
+    )
 
 
 def order_claim(*, user, shopper_id):
@@ -214,6 +333,8 @@ def order_cancel(*, order):
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == Order.Status.CANCELLED:
         return order
+    if order.payment_pending:
+        raise Conflict("A payment for this order is being settled: it cannot be cancelled now.", code="payment_pending")
     if not order.can_cancel:
         raise Conflict(f"This order is {order.get_status_display().lower()} and cannot be cancelled.", code="order_not_cancellable")
     if order.status == Order.Status.PENDING_PAYMENT:

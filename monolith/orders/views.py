@@ -19,6 +19,9 @@ def _new_key():
     return uuid.uuid4().hex
 
 
+# Checkout and paying are not in the request's transaction: the order and its payment attempt
+# are committed before the attempt is delivered (services.payment_deliver).
+@transaction.non_atomic_requests
 def checkout(request):
     cart = cart_get(session=request.session)
     if not cart.lines:
@@ -45,28 +48,31 @@ def _place_and_pay(request, form, cart, owner):
     """Place the order and pay it; on a problem, put it on the form and return None."""
     key = form.cleaned_data["idempotency_key"]
     try:
-        with transaction.atomic():  # a problem paying leaves no half-placed order behind
-            order, result = _place_then_pay(form, cart, owner, key)
+        with transaction.atomic():  # a problem deciding to pay leaves no half-placed order behind
+            order = services.order_place(
+                owner=owner,
+                email=form.cleaned_data["email"],
+                shipping=form.shipping(),
+                lines=[{"sku": line.product.sku, "quantity": line.quantity} for line in cart.lines],
+                idempotency_key=f"checkout:{key}",
+            )
+            attempt, _ = services.payment_attempt_record(order=order, card=form.card(), idempotency_key=key)
     except ApplicationError as error:
         add_application_error(form, error)
         return None
     cart_clear(session=request.session)
-    if result.payment.status == "succeeded":
-        messages.success(request, f"Thank you! Order {order.number} is paid.")
-    elif result.payment.status == "failed":
-        messages.error(request, f"Your card was declined ({result.payment.failure_code.replace('_', ' ')}). Try another card below.")
+    _say_how_it_went(request, order, services.payment_deliver(attempt).payment, retry_hint=" Try another card below.")
     return order
 
 
-def _place_then_pay(form, cart, owner, key):
-    order = services.order_place(
-        owner=owner,
-        email=form.cleaned_data["email"],
-        shipping=form.shipping(),
-        lines=[{"sku": line.product.sku, "quantity": line.quantity} for line in cart.lines],
-        idempotency_key=f"checkout:{key}",
-    )
-    return order, services.order_pay(order=order, card=form.card(), idempotency_key=key)
+def _say_how_it_went(request, order, payment, retry_hint=""):
+    if payment.status == "succeeded":
+        messages.success(request, f"Thank you! Order {order.number} is paid.")
+    elif payment.status == "failed":
+        messages.error(request, f"Your card was declined ({payment.failure_code.replace('_', ' ')}).{retry_hint}")
+    else:
+        messages.info(request, f"Order {order.number} is placed and your payment is on its way: this page "
+                               "updates when it is settled. Nothing more to do.")
 
 
 def _order_for(request, number):
@@ -89,6 +95,7 @@ def order_detail(request, number, pay_form=None, status=200):
 
 
 @require_POST
+@transaction.non_atomic_requests
 def order_pay(request, number):
     try:
         order = _order_for(request, number)
@@ -106,10 +113,7 @@ def order_pay(request, number):
                 messages.error(request, error.message)
                 return redirect(order)
         else:
-            if result.payment.status == "succeeded":
-                messages.success(request, f"Thank you! Order {order.number} is paid.")
-            else:
-                messages.error(request, f"Your card was declined ({result.payment.failure_code.replace('_', ' ')}).")
+            _say_how_it_went(request, order, result.payment)
             return redirect(order)
     return order_detail(request, number, pay_form=form, status=400)
 

@@ -6,14 +6,12 @@ then finds the stored response and replays it: two concurrent requests never
 make two charges. Input that fails validation stores nothing (the transaction
 rolls back), so a corrected retry with the same key is allowed.
 """
-import hashlib
 import hmac
-import json
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from monolith.core.errors import ApplicationError, Conflict
+from monolith.core.idempotency import fingerprint
 
 from .models import IdempotencyKey
 
@@ -21,11 +19,6 @@ from .models import IdempotencyKey
 class IdempotencyMismatch(ApplicationError):
     status_code = 422
     code = "idempotency_key_reused"
-
-
-def fingerprint(payload) -> str:
-    message = json.dumps(payload, sort_keys=True, default=str).encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
 def run_idempotent(*, key, payload, operation):

@@ -1,7 +1,7 @@
 """The catalog port over HTTP: RemoteCatalog reads and reserves stock through the catalog service's /api/catalog/.
 
 It behaves as LocalCatalog does, errors included, for a catalog in another process. After
-pip's PipSession, one CatalogSession per process talks to the service, with a default timeout
+pip's PipSession, one ServiceSession per process talks to the service, with a default timeout
 and one retry policy (GETs only); a circuit breaker in front of it makes a catalog that is down
 cost each page a moment instead of a timeout; reads are cached for CACHE_SECONDS, and checkout
 asks for fresh prices.
@@ -110,21 +110,25 @@ class BearerToken(AuthBase):
         return "BearerToken(<hidden>)"
 
 
-class CatalogSession(requests.Session):
-    """The HTTP client for the catalog service: one per process, shared by its threads."""
+class ServiceSession(requests.Session):
+    """The HTTP client for a peer service: one per process, shared by its threads.
 
-    def __init__(self):
+    Also the payments adapter's (monolith/ports/payments_http.py), with its own retry policy.
+    """
+
+    def __init__(self, retry=RETRY, timeout=TIMEOUT):
         super().__init__()
+        self._timeout = timeout
         # The service is at a configured address: no proxy from the environment, no ~/.netrc.
         self.trust_env = False
         # Keep no cookies: this client calls on behalf of every shopper in turn.
         self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        adapter = HTTPAdapter(max_retries=RETRY)
+        adapter = HTTPAdapter(max_retries=retry)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
     def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("timeout", TIMEOUT)
+        kwargs.setdefault("timeout", self._timeout)
         request_id = getattr(request_local, "request_id", None)
         if request_id:
             # The same id in the service's log lines as in ours (django-log-request-id sets it per request).
@@ -140,7 +144,7 @@ class BreakerLog(pybreaker.CircuitBreakerListener):
     """Say in the log when the breaker opens, tries again and closes: an outage is visible."""
 
     def state_change(self, breaker, old_state, new_state):
-        logger.warning("Catalog circuit breaker: %s -> %s", old_state.name if old_state else "-", new_state.name)
+        logger.warning("%s circuit breaker: %s -> %s", breaker.name.capitalize(), old_state.name if old_state else "-", new_state.name)
 
 
 class RemoteCatalog:
@@ -152,7 +156,7 @@ class RemoteCatalog:
 
     def __init__(self):
         self._api = settings.CATALOG_SERVICE_URL.rstrip("/") + "/api/catalog/"
-        self._session = CatalogSession()
+        self._session = ServiceSession()
         self._credentials = _credentials()
         # Pitfall: pybreaker holds its lock for the whole guarded call (danielfm/pybreaker#3), so
         # one process's threads (gunicorn's 2) call the catalog one at a time. That costs a few

@@ -7,9 +7,23 @@ from uuid import UUID
 
 from django.utils.dateparse import parse_datetime
 
+from monolith.core.errors import ServiceUnavailable
 from monolith.ports import adapter
 from monolith.payments import selectors, services
 from monolith.payments.serializers import PaymentSerializer
+
+
+class PaymentsUnavailable(ServiceUnavailable):
+    """The payments service cannot settle a payment now (down, slow, or busy with the same key).
+
+    Nothing is lost: the order's payment attempt stays pending, and the relay delivers it again
+    with the same idempotency key until the payment is final.
+    """
+
+    code = "payments_unavailable"
+
+    def __init__(self, message="Payments are temporarily unavailable: the payment will be settled shortly."):
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,9 @@ class PaymentsPort(Protocol):
 class LocalPayments:
     """The payments context in this process."""
 
+    # The charge is written in this database, in the caller's transaction if there is one.
+    shares_transaction = True
+
     def pay(self, *, idempotency_key, order_number, amount, currency, card):
         _, body, replayed = services.payment_create(
             idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card
@@ -74,7 +91,38 @@ class LocalPayments:
         ]
 
 
-ADAPTERS = {"local": LocalPayments}
+def _remote_payments():
+    from monolith.ports.payments_http import RemotePayments
+
+    return RemotePayments()
+
+
+class StagedPayments:
+    """The adapter the stage asks for: in-process up to stage 1, the payments service at stage 2."""
+
+    def __init__(self):
+        self._adapters = {}
+
+    def current(self):
+        from monolith.strangler.selectors import current_stage
+
+        remote = current_stage() >= 2
+        if remote not in self._adapters:
+            self._adapters[remote] = _remote_payments() if remote else LocalPayments()
+        return self._adapters[remote]
+
+    @property
+    def shares_transaction(self):
+        return self.current().shares_transaction
+
+    def pay(self, **kwargs):
+        return self.current().pay(**kwargs)
+
+    def payments_for_order(self, order_number):
+        return self.current().payments_for_order(order_number)
+
+
+ADAPTERS = {"stage": StagedPayments, "local": LocalPayments, "remote": _remote_payments}
 
 
 def get_payments() -> PaymentsPort:

@@ -138,13 +138,20 @@ PRODUCTS_PER_PAGE = 24
 # "local" at stage 0, "remote" from stage 1. Set it to one of those to pin it, or to "shadow",
 # a parallel run: served locally, compared with the service (monolith/ports/catalog_shadow.py).
 CATALOG_BACKEND = env("CATALOG_BACKEND", default="stage")
-PAYMENTS_BACKEND = env("PAYMENTS_BACKEND", default="local")
+# Payments the same way: "stage" (the default) is "local" up to stage 1 and "remote", the
+# payments service (monolith/ports/payments_http.py), at stage 2.
+PAYMENTS_BACKEND = env("PAYMENTS_BACKEND", default="stage")
 CATALOG_SERVICE_URL = env("CATALOG_SERVICE_URL", default="http://127.0.0.1:8002")
 PAYMENTS_SERVICE_URL = env("PAYMENTS_SERVICE_URL", default="http://127.0.0.1:8003")
 # The remote catalog adapter's credentials, sent only on the calls that need them (stock
 # reservations): the catalog service's token for this monolith (`Authorization: Bearer`), never
 # logged; empty sends none.
 CATALOG_SERVICE_TOKEN = env("CATALOG_SERVICE_TOKEN", default="")
+PAYMENTS_SERVICE_TOKEN = env("PAYMENTS_SERVICE_TOKEN", default="")
+# The payment relay (`manage.py payments_relay`): how long a request's own delivery of a payment
+# attempt keeps the relay off it, and the longest wait between two deliveries of one attempt.
+PAYMENT_INLINE_LEASE_SECONDS = 10
+PAYMENT_RETRY_MAX_SECONDS = 30
 
 # Minutes a stock reservation may be held for an unpaid order before `manage.py
 # sweep_reservations` cancels the order (or releases the reservation, if no order owns it).

@@ -3,8 +3,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "local-only-not-a-secret")
 os.environ.setdefault("DEBUG", "true")
-# The token the catalog service's local settings expect from the monolith.
+# The token the catalog and payments services' local settings expect from the monolith.
 os.environ.setdefault("CATALOG_SERVICE_TOKEN", "local-only-not-a-secret-monolith-token")
+os.environ.setdefault("PAYMENTS_SERVICE_TOKEN", "local-only-not-a-secret-monolith-token")
 
 from .base import *  # noqa: E402,F403
 from .base import env  # noqa: E402

@@ -1,0 +1,48 @@
+"""manage.py payments_relay: deliver the payment attempts that their request could not settle.
+
+A process of the stack (`shop up` runs it as `relay`). It claims the attempts that are due
+(services.payment_attempts_due: SKIP LOCKED, so several relays share the work), delivers each
+with its idempotency key (services.payment_deliver), and goes on until each payment is final: a
+payments service that is down, slow or failing costs time, never an order or a second charge.
+Stopping it (or killing it) at any point loses nothing: an attempt it had claimed is due again
+once the claim runs out.
+"""
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+
+from monolith.orders import services
+
+BATCH = 20
+IDLE_SECONDS = 0.5
+
+
+class Command(BaseCommand):
+    help = "Deliver pending payment attempts to the payments context until each is final (runs until stopped)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="deliver what is due now, then stop")
+
+    def handle(self, *args, once, **options):
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        if not once:
+            self.stdout.write("Payment relay: delivering pending payment attempts (Ctrl-C stops).")
+        while not self.stopping:
+            due = services.payment_attempts_due(limit=BATCH)
+            for attempt in due:
+                if self.stopping:
+                    break  # the claim runs out and another run delivers it
+                result = services.payment_deliver(attempt)
+                status = result.payment.status
+                self.stdout.write(f"order {attempt.order.number}: {status}"
+                                  + (f" ({result.payment.failure_code})" if result.payment.failure_code else ""))
+            if once:
+                return
+            if not due:
+                time.sleep(IDLE_SECONDS)
+
+    def _stop(self, signum, frame):
+        self.stopping = True

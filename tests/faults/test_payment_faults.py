@@ -1,0 +1,237 @@
+"""Issue 4's fault tests, against real processes on PostgreSQL: the monolith (gunicorn) paying
+through the payments service (gunicorn) at stage 2, with the payment relay running beside them
+(`manage.py payments_relay`), while the payments service is stopped, slow, answering after the
+client gave up, and while the relay or the monolith is killed in the middle of a delivery.
+
+Whatever happens, every order ends paid or payment_failed (none lost), no order is charged
+successfully more than once, and a declined card gives its stock back. Each test prints its counts.
+"""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg2
+import pytest
+import requests
+
+from tests.conftest import DECLINED_CARD, GOOD_CARD, SHIPPING
+from tests.servers import MONOLITH, PAYMENTS, REPO, free_port, serve
+
+pytestmark = pytest.mark.faults
+
+TOKEN = "faults-test-token"
+SKU = "COF-0001"
+STOCK = 100_000
+SETTLE_WITHIN = 90  # seconds for the relay to bring every payment to a final state
+
+
+@pytest.fixture(scope="module")
+def payments(tmp_path_factory):
+    with serve(PAYMENTS, port=free_port(), name="faults_payments", log_dir=tmp_path_factory.mktemp("faults"),
+               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def monolith(payments, tmp_path_factory):
+    env = {"PAYMENTS_BACKEND": "remote", "PAYMENTS_SERVICE_URL": payments.url, "PAYMENTS_SERVICE_TOKEN": TOKEN,
+           "CATALOG_BACKEND": "local"}
+    with serve(MONOLITH, port=free_port(), name="faults_monolith", log_dir=tmp_path_factory.mktemp("faults"),
+               env=env, setup=lambda server: server.manage("seed_shop")) as server:
+        server.api.patch(f"{server.url}/api/catalog/products/{SKU}/", json={"stock": STOCK}, timeout=10).raise_for_status()
+        yield server
+
+
+class Relay:
+    """`manage.py payments_relay`, as `shop up` runs it, with the monolith's environment."""
+
+    def __init__(self, monolith, log_dir):
+        self.monolith, self.log_path, self.process = monolith, log_dir / "relay.log", None
+
+    def start(self):
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen([sys.executable, "manage.py", "payments_relay"], cwd=REPO,
+                                            env=self.monolith.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def relay(monolith, tmp_path):
+    running = Relay(monolith, tmp_path)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_faults(payments):
+    set_faults(payments)
+    yield
+    set_faults(payments)
+
+
+def set_faults(payments, **values):
+    response = requests.put(f"{payments.url}/ops/faults/", headers={"Authorization": f"Bearer {TOKEN}"},
+                            json={"latency_ms": 0, "error_rate": 0, "timeout_after_charge_ms": 0, **values}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+class Shopper:
+    """An API client buying one unit per order; keeps what it was told."""
+
+    def __init__(self, url):
+        self.url, self.session = url, requests.Session()
+        self.placed, self.keys = [], {}
+
+    def checkout(self, card):
+        order = self.session.post(f"{self.url}/api/orders/", json={
+            "email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": SKU, "quantity": 1}]}, timeout=30)
+        assert order.status_code == 201, order.text
+        number = order.json()["number"]
+        self.placed.append(number)
+        self.keys[number] = (str(uuid.uuid4()), card)
+        return self.pay(number)
+
+    def pay(self, number):
+        key, card = self.keys[number]
+        try:
+            return self.session.post(f"{self.url}/api/orders/{number}/pay/", json={"card": card},
+                                     headers={"Idempotency-Key": key}, timeout=30).status_code
+        except requests.ConnectionError:
+            return "connection error"
+
+
+def outcome(monolith, payments, numbers):
+    """Wait until every order is final; then the counts: orders by status, charges, lost, duplicated."""
+    deadline = time.monotonic() + SETTLE_WITHIN
+    while True:
+        statuses = _order_statuses(monolith, numbers)
+        if all(status in ("paid", "payment_failed") for status in statuses.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    with psycopg2.connect(payments.database_url) as database, database.cursor() as cursor:
+        cursor.execute("SELECT order_number, status FROM payments_payment WHERE order_number = ANY(%s)", [list(numbers)])
+        charges = cursor.fetchall()
+    database.close()
+    succeeded = Counter(number for number, status in charges if status == "succeeded")
+    counts = {
+        "orders": len(numbers),
+        "by status": dict(Counter(statuses.values())),
+        "charges": len(charges),
+        "lost": sum(status not in ("paid", "payment_failed") for status in statuses.values()),
+        "duplicated": sum(count > 1 for count in succeeded.values()),
+    }
+    print(f"\n{counts}")
+    return statuses, succeeded, counts
+
+
+def _order_statuses(monolith, numbers):
+    with psycopg2.connect(monolith.database_url) as database, database.cursor() as cursor:
+        cursor.execute("SELECT number, status FROM orders_order WHERE number = ANY(%s)", [list(numbers)])
+        statuses = dict(cursor.fetchall())
+    database.close()
+    return {number: statuses.get(number, "missing") for number in numbers}
+
+
+def stock(monolith):
+    return monolith.api.get(f"{monolith.url}/api/catalog/products/{SKU}/", timeout=10).json()["stock"]
+
+
+def assert_invariants(monolith, payments, numbers, stock_before, declined=()):
+    statuses, succeeded, counts = outcome(monolith, payments, numbers)
+    assert counts["lost"] == 0, statuses
+    assert counts["duplicated"] == 0, succeeded
+    for number, status in statuses.items():
+        expected = "payment_failed" if number in declined else "paid"
+        assert status == expected, (number, status)
+        assert succeeded[number] == (status == "paid"), number
+    # A declined card gave its unit back; a paid order kept its unit.
+    assert stock(monolith) == stock_before - sum(status == "paid" for status in statuses.values())
+
+
+def test_a_payments_outage_during_200_checkouts_loses_no_order_and_charges_none_twice(monolith, payments, relay):
+    before = stock(monolith)
+    shoppers = [Shopper(monolith.url) for _ in range(4)]
+    cards = [DECLINED_CARD if n % 10 == 0 else GOOD_CARD for n in range(200)]
+    answers = Counter()
+
+    def buy(n):
+        answers[shoppers[n % 4].checkout(cards[n])] += 1
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(buy, range(60)))
+        payments.stop()  # down for the next 80 checkouts
+        list(pool.map(buy, range(60, 140)))
+        payments.start()
+        list(pool.map(buy, range(140, 200)))
+
+    print(f"\npay answers: {dict(answers)}")
+    assert answers[202] > 0  # some waited for the relay
+    placed = [number for shopper in shoppers for number in shopper.placed]
+    declined = {number for shopper in shoppers for number, (_, card) in shopper.keys.items() if card is DECLINED_CARD}
+    assert_invariants(monolith, payments, placed, before, declined)
+
+
+def test_an_answer_after_the_client_timed_out_is_not_charged_again(monolith, payments, relay):
+    before = stock(monolith)
+    shopper = Shopper(monolith.url)
+    set_faults(payments, timeout_after_charge_ms=4000)  # past the adapter's 3 s read timeout
+    answers = Counter(shopper.checkout(GOOD_CARD) for _ in range(3))
+    set_faults(payments)
+
+    print(f"\npay answers: {dict(answers)}")
+    assert_invariants(monolith, payments, shopper.placed, before)
+
+
+def test_killing_the_relay_mid_delivery_loses_nothing(monolith, payments, relay):
+    before = stock(monolith)
+    shopper = Shopper(monolith.url)
+    payments.stop()
+    answers = Counter(shopper.checkout(GOOD_CARD) for _ in range(10))
+    assert answers == {202: 10}
+    payments.start()
+    set_faults(payments, latency_ms=1500)  # back, and slow
+    time.sleep(2.5)  # the relay is in the middle of its deliveries
+    relay.kill()
+    relay.start()
+
+    assert_invariants(monolith, payments, shopper.placed, before)
+
+
+def test_killing_the_monolith_mid_payment_loses_nothing(monolith, payments, relay):
+    before = stock(monolith)
+    shoppers = [Shopper(monolith.url) for _ in range(4)]
+    set_faults(payments, latency_ms=2000)  # every charge takes 2 s: the monolith dies during some
+    answers = Counter()
+    threads = [threading.Thread(target=lambda s=s: answers.update([s.checkout(GOOD_CARD)])) for s in shoppers]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    os.killpg(monolith.process.pid, signal.SIGKILL)
+    monolith.process.wait()
+    monolith.process = None
+    for thread in threads:
+        thread.join()
+    set_faults(payments)
+    monolith.start()
+    # A client whose request died pays again with the same key, as it should.
+    for shopper in shoppers:
+        for number in shopper.placed:
+            shopper.pay(number)
+
+    print(f"\npay answers before the restart: {dict(answers)}")
+    assert_invariants(monolith, payments, [n for s in shoppers for n in s.placed], before)

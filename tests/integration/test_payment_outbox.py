@@ -1,0 +1,177 @@
+"""Paying an order at stage 2: the attempt is recorded (the outbox) before it is delivered to a
+real payments service, and a payment the service cannot settle now is settled later by the
+relay with the same idempotency key: no order lost, no card charged twice, stock released on a decline."""
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import psycopg2
+import pytest
+import requests
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from monolith import ports
+from monolith.catalog import services as catalog_services
+from monolith.catalog.models import Product, StockReservation
+from monolith.orders.models import Order, OrderPayment
+from tests.conftest import DECLINED_CARD, GOOD_CARD, SHIPPING
+from tests.servers import PAYMENTS, free_port, serve
+
+TOKEN = "outbox-test-token"
+
+
+@pytest.fixture(scope="module")
+def payments_service(tmp_path_factory):
+    with serve(PAYMENTS, port=free_port(), name="payments_outbox", log_dir=tmp_path_factory.mktemp("payments-outbox"),
+               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}) as server:
+        yield server
+
+
+@pytest.fixture
+def stage2(transactional_db, payments_service, settings, monkeypatch):
+    """The monolith paying through the payments service (the outbox commits before it delivers:
+    a transactional database, as in production)."""
+    settings.PAYMENTS_BACKEND = "remote"
+    settings.PAYMENTS_SERVICE_URL = payments_service.url
+    settings.PAYMENTS_SERVICE_TOKEN = TOKEN
+    monkeypatch.setattr(ports, "_instances", {})
+    with psycopg2.connect(payments_service.database_url) as database, database.cursor() as cursor:
+        cursor.execute("TRUNCATE payments_refund, payments_payment, payments_idempotencykey CASCADE")
+    database.close()
+    faults(payments_service)  # none
+    category = catalog_services.category_create(slug="beans", name="Beans")
+    catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
+    return payments_service
+
+
+def faults(service, **values):
+    changed = requests.put(f"{service.url}/ops/faults/", headers={"Authorization": f"Bearer {TOKEN}"},
+                           json={"latency_ms": 0, "error_rate": 0, "timeout_after_charge_ms": 0, **values}, timeout=5)
+    assert changed.status_code == 200, changed.text
+
+
+def charges(service, number):
+    """The payments the service holds for an order, by status."""
+    listed = requests.get(f"{service.url}/api/payments/", params={"order_number": number},
+                          headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    assert listed.status_code == 200, listed.text
+    return sorted(payment["status"] for payment in listed.json()["results"])
+
+
+def place(client, quantity=2):
+    order = client.post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING,
+                                          "lines": [{"sku": "PAY-0001", "quantity": quantity}]}, format="json")
+    assert order.status_code == 201, order.content
+    return order.json()["number"]
+
+
+def pay(client, number, card, key):
+    return client.post(f"/api/orders/{number}/pay/", {"card": card}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def relay_once():
+    """What the relay does when the attempts are due: deliver them now."""
+    OrderPayment.objects.filter(status="pending").update(next_delivery_at=timezone.now() - timedelta(seconds=1))
+    out = io.StringIO()
+    call_command("payments_relay", "--once", stdout=out)
+    return out.getvalue()
+
+
+def stock():
+    return Product.objects.get(sku="PAY-0001").stock
+
+
+def test_a_payment_is_charged_once_by_the_service_and_the_card_is_forgotten(stage2):
+    client = APIClient()
+    number = place(client)
+
+    paid = pay(client, number, GOOD_CARD, "key-1")
+    again = pay(client, number, GOOD_CARD, "key-1")
+
+    assert paid.status_code == 201, paid.content
+    assert paid.json()["status"] == "succeeded" and paid.json()["id"]
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == paid.json()
+    assert charges(stage2, number) == ["succeeded"]
+    assert Order.objects.get(number=number).status == "paid"
+    assert StockReservation.objects.get(reservation_id=f"order-{number}-1").status == "committed"
+    attempt = OrderPayment.objects.get(order__number=number)
+    assert attempt.card_sealed == "" and attempt.settled_at is not None
+    assert "4242424242424242" not in repr(OrderPayment.objects.values().get(pk=attempt.pk))
+
+
+def test_a_declined_card_releases_the_stock(stage2):
+    client = APIClient()
+    number = place(client)
+    assert stock() == 8
+
+    declined = pay(client, number, DECLINED_CARD, "key-1")
+
+    assert declined.status_code == 402, declined.content
+    assert declined.json()["failure_code"] == "card_declined"
+    assert Order.objects.get(number=number).status == "payment_failed"
+    assert stock() == 10
+    assert charges(stage2, number) == ["failed"]
+
+
+def test_with_payments_down_the_order_waits_pending_with_its_stock_and_the_relay_settles_it(stage2):
+    client = APIClient()
+    number = place(client)
+    stage2.stop()
+    try:
+        pending = pay(client, number, GOOD_CARD, "key-1")
+
+        assert pending.status_code == 202, pending.content
+        assert pending.json()["status"] == "pending" and pending.json()["id"] is None
+        order = Order.objects.get(number=number)
+        assert order.status == "pending_payment" and order.payment_pending
+        assert stock() == 8  # still reserved
+        page = client.get(f"/orders/{number}/", HTTP_ACCEPT="text/html")
+        assert b"Payment pending" in page.content and b'http-equiv="refresh"' in page.content
+        second = pay(client, number, GOOD_CARD, "key-2")  # another attempt while one is on its way
+        assert second.status_code == 409 and second.json()["code"] == "payment_pending"
+        assert "pending" in relay_once()  # still down: still pending, nothing lost
+    finally:
+        stage2.start()
+
+    assert f"order {number}: succeeded" in relay_once()
+    assert Order.objects.get(number=number).status == "paid"
+    assert charges(stage2, number) == ["succeeded"]
+    assert OrderPayment.objects.get(order__number=number).card_sealed == ""
+    assert relay_once() == ""  # nothing left to deliver
+
+
+def test_a_charge_the_client_timed_out_on_is_not_made_again(stage2):
+    client = APIClient()
+    number = place(client)
+    # The service charges, then answers after the adapter's 3 s read timeout.
+    faults(stage2, timeout_after_charge_ms=4000)
+    try:
+        first = pay(client, number, GOOD_CARD, "key-1")
+    finally:
+        faults(stage2)
+
+    # The adapter retried with the same key (a replay), or left it to the relay.
+    assert first.status_code in (201, 202), first.content
+    relay_once()
+    assert Order.objects.get(number=number).status == "paid"
+    assert charges(stage2, number) == ["succeeded"]
+
+
+def test_injected_server_errors_are_retried_until_the_payment_is_final(stage2):
+    client = APIClient()
+    numbers = [place(client, quantity=1) for _ in range(4)]
+    faults(stage2, error_rate=0.7)
+    try:
+        results = [pay(client, number, GOOD_CARD, f"key-{number}").status_code for number in numbers]
+    finally:
+        faults(stage2)
+    assert set(results) <= {201, 202}, results
+
+    relay_once()
+
+    assert [Order.objects.get(number=n).status for n in numbers] == ["paid"] * 4
+    assert all(charges(stage2, n) == ["succeeded"] for n in numbers)
+    assert stock() == 6
