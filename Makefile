@@ -13,17 +13,18 @@ export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 up: $(INSTALLED) nginx
 	$(VENV)/bin/shop up
 
-# The monolith's suite (unit, integration, end-to-end, fuzz), then the catalog service's, which
+# The monolith's suite (unit, integration, end-to-end, fuzz), then each extracted service's, which
 # has its own settings and so its own pytest run.
 test: $(INSTALLED) nginx chromium compose
 	$(VENV)/bin/pytest
 	cd extracted/catalog && ../../$(VENV)/bin/pytest
+	cd extracted/payments && ../../$(VENV)/bin/pytest
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml extracted/catalog/pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install -e '.[dev]' -e 'extracted/catalog[dev]'
+$(INSTALLED): pyproject.toml extracted/catalog/pyproject.toml extracted/payments/pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -e '.[dev]' -e 'extracted/catalog[dev]' -e 'extracted/payments[dev]'
 	touch $@
 
 # apt-get install the packages given: as root, else through sudo, else say what to ask for.
