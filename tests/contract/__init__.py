@@ -16,7 +16,7 @@ CREDENTIALS = {
 }
 SERVICE_ENV = {"SERVICE_TOKENS": f"monolith={TOKEN}"}
 MASKED = ("updated_at", "created_at")
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def add_customer(server):

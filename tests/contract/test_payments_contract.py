@@ -70,7 +70,7 @@ class Conversation:
             headers["Content-Type"] = content_type
         response = requests.request(method, f"{self.server.url}/api/payments/{path}", json=body, data=data,
                                     headers=headers, auth=credentials.get("auth"), timeout=10, allow_redirects=False)
-        if response.headers.get("Content-Type", "").startswith("application/json"):
+        if response.content and response.headers.get("Content-Type", "").startswith("application/json"):
             payload = response.json()
         else:
             payload = response.text or None
@@ -173,6 +173,9 @@ BAD_BODIES = {
     "amount-negative": ({"amount": "-1.00"}, "amount"),
     "amount-three-decimals": ({"amount": "1.001"}, "amount"),
     "amount-too-many-digits": ({"amount": "100000000.00"}, "amount"),
+    "amount-nan": ({"amount": "NaN"}, "amount"),
+    "amount-infinity": ({"amount": "Infinity"}, "amount"),
+    "currency-with-nul": ({"currency": "EUR\u0000"}, "currency"),
     "currency-missing": ({"currency": None}, "currency"),
     "currency-lower-case": ({"currency": "eur"}, "currency"),
     "currency-four-letters": ({"currency": "EURO"}, "currency"),
@@ -181,6 +184,8 @@ BAD_BODIES = {
     "card-number-missing": ({"card": {**CARD, "number": None}}, "card.number"),
     "card-number-letters": ({"card": {**CARD, "number": "4242abcd42424242"}}, "card.number"),
     "card-number-too-short": ({"card": {**CARD, "number": "4242"}}, "card.number"),
+    "card-number-full-width-digits": ({"card": {**CARD, "number": "\uff14\uff12" * 8}}, "card.number"),
+    "card-exp-month-true": ({"card": {**CARD, "exp_month": True}}, "card.exp_month"),
     "card-exp-month-13": ({"card": {**CARD, "exp_month": 13}}, "card.exp_month"),
     "card-exp-month-abc": ({"card": {**CARD, "exp_month": "abc"}}, "card.exp_month"),
     "card-expired": ({"card": {**CARD, "exp_year": 2020}}, "card.exp_year"),
@@ -317,6 +322,12 @@ def get_not_a_uuid_404(c):
 
 
 @case
+def get_upper_case_id_404(c):
+    payment = c.charge()
+    c("GET", f"{payment['id'].upper()}/", 404)
+
+
+@case
 def list_by_order_number(c):
     c.charge(key="1")
     c.charge(DECLINED, key="2")
@@ -345,6 +356,7 @@ def list_pages(c):
     c("GET", f"{query}&page_size=2&page=3", 404)
     c("GET", f"{query}&page=0", 404)
     c("GET", f"{query}&page=abc", 404)
+    c("GET", f"{query}&page_size=2&page=last", 200)
 
 
 @case
@@ -389,9 +401,11 @@ def refund_too_much_400(c):
 def refund_bad_bodies_400(c):
     payment = c.charge()
     for body, field in [({"amount": "0.00"}, "amount"), ({"amount": "-1"}, "amount"), ({"amount": "abc"}, "amount"),
-                        ({"amount": "1.001"}, "amount"), ({"reason": "r" * 201}, "reason")]:
+                        ({"amount": "1.001"}, "amount"), ({"amount": None}, "amount"), ({"reason": "r" * 201}, "reason"),
+                        ({"reason": None}, "reason")]:
         c("POST", f"{payment['id']}/refunds/", 400, body=body, names=field)
     c("POST", f"{payment['id']}/refunds/", 400, data="{not json")
+    c("POST", f"{payment['id']}/refunds/", 400, body=[{"amount": "1.00"}])
     assert c("GET", f"{payment['id']}/", 200)["status"] == "succeeded"
 
 
