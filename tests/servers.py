@@ -3,10 +3,10 @@
     with serve(MONOLITH, port=free_port(), name="catalog_peer", log_dir=tmp) as server:
         requests.get(f"{server.url}/api/catalog/products/")
 
-A Server runs one project (the monolith, or the catalog service from extracted/catalog) under
+A Server runs one project (the monolith, or the catalog or payments service from extracted/) under
 gunicorn at 127.0.0.1:<port>, on a PostgreSQL database created for it, migrated, and dropped
 afterwards. The database is named after the tests' own DATABASE_URL plus a suffix, so two test
-runs on different databases never share one; the catalog service never sees the monolith's.
+runs on different databases never share one; a service never sees the monolith's.
 """
 import os
 import socket
@@ -44,7 +44,6 @@ CATALOG = Project(
     "catalog service", REPO / "extracted" / "catalog", "catalog_service.settings.test",
     "python:catalog_service.gunicorn_config", "catalog_service.wsgi:application",
 )
-
 PAYMENTS = Project(
     "payments service", REPO / "extracted" / "payments", "payments_service.settings.test",
     "python:payments_service.gunicorn_config", "payments_service.wsgi:application",
@@ -66,10 +65,11 @@ class Server:
         self.url = f"http://{self.address}"
         self.database_url = database_url
         self.log_path = log_path
-        # The process's environment: ours without CATALOG_* (a developer's stage-1 settings
-        # would make the monolith a client of some other catalog), then the test's own.
+        # The process's environment: ours without CATALOG_* and PAYMENTS_* (a developer's
+        # stage-1 or stage-2 settings would make the monolith a client of some other catalog or
+        # payments service, and PAYMENTS_FAULT_* would inject faults), then the test's own.
         self.env = {
-            **{name: value for name, value in os.environ.items() if not name.startswith("CATALOG_")},
+            **{name: value for name, value in os.environ.items() if not name.startswith(("CATALOG_", "PAYMENTS_"))},
             "DJANGO_SETTINGS_MODULE": project.settings,
             "DATABASE_URL": database_url,
             "WEB_CONCURRENCY": "2",

@@ -15,20 +15,13 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from tests.contract import CREDENTIALS, SERVICE_ENV, TOKEN, add_customer, normalised
 from tests.servers import CATALOG, MONOLITH, free_port, serve
 
 pytestmark = pytest.mark.contract
 
-TOKEN = "contract-test-token"
 MONOLITH_PORT = free_port()
 SERVICE_PORT = free_port()
-MASKED = ("updated_at", "created_at")
-CREDENTIALS = {
-    "anonymous": {},
-    "customer": {"auth": ("demo", "demo")},
-    "staff": {"auth": ("admin", "admin")},
-    "service": {"headers": {"Authorization": f"Bearer {TOKEN}"}},
-}
 NEW = {"sku": "CTR-0001", "name": "Contract Mug", "category": "mugs", "price": "9.99", "stock": 5}
 HIDDEN = {"sku": "CTR-0002", "name": "Short-lived", "category": "mugs", "price": "1.00"}
 SOME_SKUS = "COF-0001,TEA-0002,NOPE-0001,COF-0001"
@@ -175,18 +168,17 @@ CASES = [
 def service(tmp_path_factory):
     def setup(server):
         server.manage("seed_catalog")  # the staff user admin/admin; the catalog comes from the monolith
-        server.manage("shell", "--command", "from django.contrib.auth import get_user_model; "
-                      "get_user_model().objects.create_user('demo', 'demo@example.com', 'demo')")
+        add_customer(server)
 
     with serve(CATALOG, port=SERVICE_PORT, name="contract_catalog", log_dir=tmp_path_factory.mktemp("contract"),
-               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}, setup=setup) as server:
+               env=SERVICE_ENV, setup=setup) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def monolith(tmp_path_factory, service):
     with serve(MONOLITH, port=MONOLITH_PORT, name="contract_monolith", log_dir=tmp_path_factory.mktemp("contract"),
-               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}, setup=lambda server: server.manage("seed_shop")) as server:
+               env=SERVICE_ENV, setup=lambda server: server.manage("seed_shop")) as server:
         # The data move under test too: the service gets its catalog the way production will.
         output = server.manage("catalog_push", "--to", service.url, "--token", TOKEN)
         assert "Verified" in output, output
@@ -200,17 +192,7 @@ def answer(server, method, path, who, body):
     if not response.content:
         return response.status_code, None
     assert response.headers["Content-Type"].startswith("application/json"), response.text[:500]
-    return response.status_code, _normalised(response.json(), server.url)
-
-
-def _normalised(value, base_url):
-    if isinstance(value, dict):
-        return {key: "<masked>" if key in MASKED else _normalised(item, base_url) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normalised(item, base_url) for item in value]
-    if isinstance(value, str):
-        return re.sub(re.escape(base_url), "http://<host>", value)
-    return value
+    return response.status_code, normalised(response.json(), server.url)
 
 
 @pytest.mark.parametrize("method, path, who, body", CASES)
