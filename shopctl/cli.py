@@ -75,7 +75,7 @@ def _welcome(stage: int, names: list[str]) -> None:
         f"  {name:10} http://{stack.address(name)}/admin/  (the {name} service itself, admin / admin)\n"
         for name in stack.SERVICES if name in names
     )
-    other = 1 - stage if stage in (0, 1) else 1
+    other = stage + 1 if stage < max(stack.BUILT_STAGES) else stage - 1
     print(
         f"\nThe shop is up (stage {stage}):\n"
         f"  shop       {url}\n"

@@ -35,7 +35,7 @@ STAGE_ROUTES = {
     1: {"/api/catalog/": "catalog"},
     2: {"/api/catalog/": "catalog", "/api/payments/": "payments"},
 }
-BUILT_STAGES = (0, 1)
+BUILT_STAGES = (0, 1, 2)
 
 # The extracted services: each runs beside the monolith at every stage, on its own database.
 SERVICES = ("catalog", "payments")
@@ -57,8 +57,8 @@ GUNICORN_CONFIGS = {
 }
 # What each service's database is seeded with (its admin/admin user in the local run).
 SEED_COMMANDS = {"catalog": "seed_catalog", "payments": "seed_payments"}
-# How long the catalog service started for the data move may take to answer /readyz.
-CATALOG_READY_WITHIN = 60  # seconds
+# How long the services started for a data move may take to answer /readyz.
+SERVICE_READY_WITHIN = 60  # seconds
 
 
 def address(name: str, env: Mapping[str, str] = os.environ) -> str:
@@ -140,7 +140,7 @@ def check_ports_free(names: Iterable[str], env: Mapping[str, str] = os.environ) 
 
 
 def prepare(stage: int | None, names: list[str]) -> int:
-    """Everything before the processes start: free ports, the databases, the catalog at the owner
+    """Everything before the processes start: free ports, the databases, the data at the owners
     of the stage asked for, the facade's config. Returns the stage the shop starts at: the one
     asked for, else the one recorded in the monolith's database (0 in a new one)."""
     check_ports_free(servers(names))
@@ -154,7 +154,7 @@ def prepare(stage: int | None, names: list[str]) -> int:
     if stage is None:
         stage = recorded
     elif stage != recorded:
-        _move_catalog(recorded, stage)
+        _move_data(recorded, stage)
     if "facade" in names:
         render_facade(stage)
     return stage
@@ -174,16 +174,16 @@ def render_facade(stage: int) -> Path:
 
 
 def switch(stage: int) -> int:
-    """Move the running shop to `stage`; returns the stage it was at.
+    """Move the running shop to `stage`, a stage at a time; returns the stage it was at.
 
-    The catalog's data and ownership move with `manage.py set_stage --live`; the facade's routes
-    change with a graceful reload. Their order keeps one rule: the facade sends /api/catalog/
-    straight to the catalog service only while the service owns the catalog. (The monolith
-    answers /api/catalog/ at every stage, passing it on to the service once the service owns
-    it.) So forward, the data moves first and the routes follow; back, the routes go first, and
-    once the old nginx workers are gone every catalog write passes the monolith's gate for the
-    final copy. A failure at any step leaves a shop that works: at the old stage, or with
-    /api/catalog/ passing through the monolith to the owner.
+    Each step moves one context (0 ⇄ 1 the catalog, 1 ⇄ 2 payments): its data and ownership
+    with `manage.py set_stage --live`, the facade's routes with a graceful reload. Their order
+    keeps one rule: the facade sends a moved prefix straight to its service only while the
+    service owns the context. (The monolith answers every prefix at every stage, passing a moved
+    one on to its owner.) So forward, the data moves first and the routes follow; back, the
+    routes go first, and once the old nginx workers are gone every write of the context passes
+    the monolith's gate for the final copy. A failure at any step leaves a shop that works: at
+    the old stage, or with the prefix passing through the monolith to its owner.
     """
     recorded = recorded_stage()
     if stage == recorded:
@@ -193,16 +193,19 @@ def switch(stage: int) -> int:
         if not answers(f"http://{address(name)}/healthz"):
             raise ShopError(f"The {name} does not answer at {address(name)}: start the shop (`shop up`) first.")
     prefix = run_dir() / "nginx"
-    if stage > recorded:
-        _manage("monolith", "set_stage", str(stage), "--live")
-        render_facade(stage)
-        nginx.reload(prefix)
-        print(f"Facade reloaded: {_routes(stage)}.", flush=True)
-    else:
-        render_facade(stage)
-        nginx.reload(prefix)
-        print(f"Facade reloaded: {_routes(stage)}; the monolith passes /api/catalog/ on until the data is back.", flush=True)
-        _manage("monolith", "set_stage", str(stage), "--live")
+    direction = 1 if stage > recorded else -1
+    for after in range(recorded + direction, stage + direction, direction):
+        if direction > 0:
+            _manage("monolith", "set_stage", str(after), "--live")
+            render_facade(after)
+            nginx.reload(prefix)
+            print(f"Facade reloaded: {_routes(after)}.", flush=True)
+        else:
+            render_facade(after)
+            nginx.reload(prefix)
+            moving = ", ".join(sorted(STAGE_ROUTES[after + 1].keys() - STAGE_ROUTES[after].keys()))
+            print(f"Facade reloaded: {_routes(after)}; the monolith passes {moving} on until the data is back.", flush=True)
+            _manage("monolith", "set_stage", str(after), "--live")
     return recorded
 
 
@@ -211,41 +214,48 @@ def _routes(stage: int) -> str:
     return ", ".join(f"{prefix} → {name}" for prefix, name in moved.items()) + (", " if moved else "") + "/ → monolith"
 
 
-def _move_catalog(recorded: int, stage: int) -> None:
-    """`manage.py set_stage <stage>` before anything serves, with a catalog service of its own.
+def _move_data(recorded: int, stage: int) -> None:
+    """`manage.py set_stage <stage>` before anything serves, with services of its own.
 
-    set_stage talks to the catalog service over HTTP, so the service runs for it: a gunicorn of
-    its own, stopped again before honcho starts the processes. It listens at a free port, not at
-    CATALOG_ADDR, so that nothing waiting for the catalog's /readyz takes it for the real process.
+    set_stage talks to the catalog and payments services over HTTP, so they run for it: a
+    gunicorn of each, stopped again before honcho starts the processes. Each listens at a free
+    port, not at its *_ADDR, so that nothing waiting for a /readyz takes it for the real process.
     """
-    move_address = f"127.0.0.1:{_free_port()}"
-    print(f"Moving the shop from stage {recorded} to stage {stage} before it starts "
-          f"(a catalog service at {move_address} for the move).", flush=True)
-    service = subprocess.Popen(
-        [*_command("catalog", bind=move_address), "--workers", "1"],
-        cwd=PROJECT_DIRS["catalog"], env=environment("catalog"),
-        # Its access log (stdout) would list every row of the move; its errors (stderr) stay. In
-        # the process group of `shop up`, so that Ctrl-C (or BackgroundShop.stop) reaches it too.
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-    )
+    addresses = {service: f"127.0.0.1:{_free_port()}" for service in SERVICES}
+    print(f"Moving the shop from stage {recorded} to stage {stage} before it starts (services for the move at "
+          + ", ".join(f"{name} {where}" for name, where in addresses.items()) + ").", flush=True)
+    started = {
+        service: subprocess.Popen(
+            [*_command(service, bind=where), "--workers", "1"],
+            cwd=PROJECT_DIRS[service], env=environment(service),
+            # Their access logs (stdout) would list every row of the move; their errors (stderr)
+            # stay. In the process group of `shop up`, so that Ctrl-C (or BackgroundShop.stop)
+            # reaches them too.
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        )
+        for service, where in addresses.items()
+    }
     try:
-        service_url = f"http://{move_address}"
-        deadline = time.monotonic() + CATALOG_READY_WITHIN
-        while not answers(f"{service_url}/readyz"):
-            if service.poll() is not None:
-                raise ShopError(f"The catalog service exited with code {service.returncode} at start; its output is above.")
-            if time.monotonic() > deadline:
-                raise ShopError(f"The catalog service did not answer {service_url}/readyz within {CATALOG_READY_WITHIN} s.")
-            time.sleep(0.25)
-        _manage("monolith", "set_stage", str(stage), "--catalog-url", service_url)
+        deadline = time.monotonic() + SERVICE_READY_WITHIN
+        for service, process in started.items():
+            while not answers(f"http://{addresses[service]}/readyz"):
+                if process.poll() is not None:
+                    raise ShopError(f"The {service} service exited with code {process.returncode} at start; its output is above.")
+                if time.monotonic() > deadline:
+                    raise ShopError(f"The {service} service did not answer /readyz within {SERVICE_READY_WITHIN} s.")
+                time.sleep(0.25)
+        _manage("monolith", "set_stage", str(stage), *(
+            option for service in SERVICES for option in (f"--{service}-url", f"http://{addresses[service]}")
+        ))
     finally:
-        if service.poll() is None:
-            service.terminate()
-            try:
-                service.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                service.kill()
-                service.wait()
+        for process in started.values():
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def run(names: list[str], when_ready: Callable[[], None]) -> int:

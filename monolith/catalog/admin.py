@@ -1,33 +1,13 @@
 """Staff manage categories and products here, while the catalog is the monolith's (stage 0)."""
-from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from monolith.strangler.selectors import catalog_is_remote, current_stage
+from monolith.strangler.admin import OwnedByStageAdmin
 
 from .models import Category, Product, StockReservation, StockReservationLine
 
 
-class CatalogOwnerAdmin(admin.ModelAdmin):
-    """Read-only once the catalog service owns the catalog: an edit here would change a copy."""
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not catalog_is_remote()
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not catalog_is_remote()
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not catalog_is_remote()
-
-    def changelist_view(self, request, extra_context=None):
-        if catalog_is_remote():
-            messages.info(
-                request,
-                f"At stage {current_stage()} the catalog service owns the catalog: this is the monolith's copy, "
-                f"as of the last switch, and read-only. Edit the catalog in the catalog service's admin "
-                f"({settings.CATALOG_SERVICE_URL.rstrip('/')}/admin/) or through /api/catalog/.",
-            )
-        return super().changelist_view(request, extra_context)
+class CatalogOwnerAdmin(OwnedByStageAdmin):
+    owning_service = "catalog"
 
 
 @admin.register(Category)

@@ -278,6 +278,14 @@ class Move:
         """Every difference left between the two sides (counts and per-row checksums)."""
         return verify(monolith_snapshot(), self.service.snapshot())
 
+    @staticmethod
+    def tally(changes):
+        return tally(changes)
+
+    @staticmethod
+    def counts(source):
+        return counts(source)
+
 
 def counts(snapshot):
     return ", ".join(f"{len(snapshot[kind.name])} {kind.collection}" for kind in KINDS)

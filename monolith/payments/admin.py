@@ -1,7 +1,8 @@
-"""Staff see payments here and refund them (through the same service as the API)."""
+"""Staff see payments here and refund them (through the same service as the API), up to stage 1."""
 from django.contrib import admin, messages
 
 from monolith.core.errors import ApplicationError
+from monolith.strangler.admin import OwnedByStageAdmin
 
 from . import services
 from .models import IdempotencyKey, Payment, Refund
@@ -17,8 +18,12 @@ class RefundInline(admin.TabularInline):
         return False
 
 
+class PaymentsOwnerAdmin(OwnedByStageAdmin):
+    owning_service = "payments"
+
+
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(PaymentsOwnerAdmin):
     list_display = ["id", "order_number", "amount", "currency", "status", "failure_code", "amount_refunded", "card_last4", "created_at"]
     list_filter = ["status", "failure_code"]
     search_fields = ["order_number", "id"]
@@ -29,7 +34,7 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Refund what is left of the selected payments")
+    @admin.action(description="Refund what is left of the selected payments", permissions=["change"])
     def refund_in_full(self, request, queryset):
         for payment in queryset:
             try:
@@ -41,7 +46,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(PaymentsOwnerAdmin):
     list_display = ["key", "response_status", "created_at"]
     search_fields = ["key"]
     readonly_fields = ["key", "fingerprint", "response_status", "response_body", "created_at"]

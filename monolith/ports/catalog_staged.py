@@ -3,7 +3,7 @@
 At stage 0 the catalog is in this process (LocalCatalog); from stage 1 it is the catalog
 service's (RemoteCatalog). The stage is read from the database at every call, so a switch
 (`manage.py set_stage`) changes every worker over at once, without a restart. A write holds the
-catalog write gate (monolith/strangler/gate.py) shared before it reads the stage, so none lands
+catalog's write gate (monolith/strangler/gate.py) shared before it reads the stage, so none lands
 on the old owner after the switch's final copy.
 """
 from django.db import transaction
@@ -46,15 +46,15 @@ class StagedCatalog:
 
     def reserve(self, **kwargs):
         with transaction.atomic():
-            gate.hold_shared()
+            gate.CATALOG.hold_shared()
             self._current().reserve(**kwargs)
 
     def commit(self, **kwargs):
         with transaction.atomic():
-            gate.hold_shared()
+            gate.CATALOG.hold_shared()
             self._current().commit(**kwargs)
 
     def release(self, **kwargs):
         with transaction.atomic():
-            gate.hold_shared()
+            gate.CATALOG.hold_shared()
             self._current().release(**kwargs)

@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "log_request_id.middleware.RequestIDMiddleware",
     "monolith.core.middleware.ServedByMiddleware",
     # Before sessions, CSRF and auth: a forwarded request is the catalog service's to check.
-    "monolith.strangler.middleware.CatalogStageMiddleware",
+    "monolith.strangler.middleware.StageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -14,6 +14,15 @@ def current_stage() -> int:
     return number or 0
 
 
+# The stage from which each extracted service owns its context (CONTRACT.md, "Stages").
+OWNED_FROM = {"catalog": 1, "payments": 2}
+
+
+def service_owns(service: str) -> bool:
+    """Whether `service` ("catalog" or "payments") owns its context at the recorded stage."""
+    return current_stage() >= OWNED_FROM[service]
+
+
 def catalog_is_remote() -> bool:
     """From stage 1 the catalog service owns the catalog, and the monolith only reads and asks."""
-    return current_stage() >= 1
+    return service_owns("catalog")

@@ -77,19 +77,22 @@ def separate_shop(shop_env, tmp_path) -> Iterator[SeparateShop]:
 
 
 def _stage1_env(database: str) -> dict[str, str]:
-    """`shop up --stage 1`'s environment: fresh databases <database> and <database>_catalog, free ports."""
+    """`shop up`'s environment: fresh databases <database>, <database>_catalog and <database>_payments, free ports."""
     server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_monolith"))
     database_url = server._replace(path=f"/{database}").geturl()
     catalog_database_url = server._replace(path=f"/{database}_catalog").geturl()
-    _recreate_database(database_url)
-    _recreate_database(catalog_database_url)
+    payments_database_url = server._replace(path=f"/{database}_payments").geturl()
+    for url in (database_url, catalog_database_url, payments_database_url):
+        _recreate_database(url)
     return {
         "DATABASE_URL": database_url,
         "CATALOG_DATABASE_URL": catalog_database_url,
+        "PAYMENTS_DATABASE_URL": payments_database_url,
         "DJANGO_SETTINGS_MODULE": "monolith.settings.local",
         "FACADE_ADDR": _free_address(),
         "MONOLITH_ADDR": _free_address(),
         "CATALOG_ADDR": _free_address(),
+        "PAYMENTS_ADDR": _free_address(),
     }
 
 

@@ -1,6 +1,6 @@
-"""The live stage switch: 0 → 1 → 0 → 1 with `shop stage N` while shoppers browse and buy
-through the facade. No request fails (no 5xx, no connection error), no order is lost, and every
-unit of stock is accounted for, whichever side held it when."""
+"""The live stage switch: 0 → 1 → 0 → 1, and 0 → 2 → 1 → 2, with `shop stage N` while shoppers
+browse and buy through the facade. No request fails (no 5xx, no connection error), no order is
+lost or charged twice, and every unit of stock is accounted for, whichever side held it when."""
 import threading
 import time
 import uuid
@@ -16,7 +16,6 @@ from tests.conftest import GOOD_CARD, SHIPPING
 pytestmark = pytest.mark.e2e
 
 SHOPPERS = 6
-SWITCHES = (1, 0, 1)
 SETTLE = 4  # seconds of traffic before the first switch, between switches and after the last
 SKUS = 8  # products the shoppers buy, each given plenty of stock first
 PLENTY = 100_000
@@ -86,7 +85,8 @@ class Shopper:
         return order.json()["status"] if order is not None else None
 
 
-def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(switching_shop):
+@pytest.mark.parametrize("switches", [(1, 0, 1), (2, 1, 2)], ids=["catalog 0-1-0-1", "payments 0-2-1-2"])
+def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(switching_shop, switches):
     url, admin = switching_shop.url, requests.Session()
     admin.auth = ADMIN
     products = admin.get(f"{url}api/catalog/products/", params={"page_size": SKUS, "ordering": "name"}, timeout=10)
@@ -101,7 +101,7 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(swit
         thread.start()
     try:
         time.sleep(SETTLE)
-        for stage in SWITCHES:
+        for stage in switches:
             switched = switching_shop.switch(stage)
             assert switched.returncode == 0, switched.stdout + switched.stderr
             assert f"stage {stage}, as recorded in the monolith's database" in switched.stdout
@@ -131,6 +131,14 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(swit
     with psycopg2.connect(switching_shop.env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM orders_order")
         assert cursor.fetchone()[0] == len(placed)
+    connection.close()
+    # One successful charge per order, in the database of whoever owns payments at the end.
+    payments_database = switching_shop.env["PAYMENTS_DATABASE_URL" if switches[-1] >= 2 else "DATABASE_URL"]
+    with psycopg2.connect(payments_database) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT order_number, count(*) FROM payments_payment WHERE status = 'succeeded' GROUP BY order_number")
+        charges = dict(cursor.fetchall())
+    connection.close()
+    assert charges == {number: 1 for number in placed}
 
     # Every unit sold is out of stock, once: none lost or counted twice by the moves.
     bought = sum((shopper.bought for shopper in shoppers), Counter())

@@ -114,8 +114,8 @@ def test_stage_0_brings_back_every_change_and_deletion_made_at_stage_1(shop):
 
 def test_the_same_stage_again_changes_nothing_and_unbuilt_stages_are_refused(shop):
     assert "Already at stage 0: nothing to move." in set_stage(0)
-    with pytest.raises(CommandError, match="Stage 2 is not built yet"):
-        set_stage(2)
+    with pytest.raises(CommandError, match="Stage 3 is not built yet"):
+        set_stage(3)
     assert set_stage().strip() == "0"
 
 

@@ -5,12 +5,15 @@ or a wrong token gets a 401 with a Bearer challenge; a signed-in person gets a 4
 the OpenAPI document, which describes /api/payments/ exactly as the monolith does; README.md
 documents it.
 """
+from django.db import DatabaseError
 from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments_service.core.auth import ServicePrincipal, ServiceTokenAuthentication
+
+from payments_service.payments import transfer
 
 from . import faults
 from .serializers import FaultsSerializer
@@ -52,3 +55,25 @@ class FaultsView(APIView):
 
 def _body(in_force):
     return {**in_force.as_dict(), "defaults": faults.faults_defaults().as_dict()}
+
+
+@extend_schema(exclude=True)
+class PaymentRecordsView(APIView):
+    """GET every payment record as rows; POST rows to write as they are (the stage switch's data move)."""
+
+    authentication_classes = [OpsTokenAuthentication]
+    permission_classes = [IsService]
+
+    def get(self, request):
+        return Response(transfer.export_rows())
+
+    def post(self, request):
+        rows = request.data
+        if not isinstance(rows, dict) or not all(isinstance(rows.get(kind, []), list) for kind in transfer.KINDS):
+            return Response({"detail": f"Send {{kind: [row, ...]}} for the kinds {', '.join(transfer.KINDS)}.",
+                             "code": "invalid"}, status=400)
+        try:
+            written = transfer.import_rows(rows)
+        except (KeyError, TypeError, ValueError, DatabaseError) as error:
+            return Response({"detail": f"A row is incomplete or malformed: {error}.", "code": "invalid"}, status=400)
+        return Response({"written": written})

@@ -5,4 +5,5 @@ from . import api
 
 urlpatterns = [
     path("faults/", api.FaultsView.as_view(), name="ops-faults"),
+    path("payments/", api.PaymentRecordsView.as_view(), name="ops-payment-records"),
 ]
