@@ -65,7 +65,12 @@ def stage_1_services(docker_compose):
     return load_services(docker_compose, SHOP_STAGE="1")
 
 
-@pytest.mark.parametrize("stage", [None, "0", "1"])
+@pytest.fixture(scope="module")
+def stage_2_services(docker_compose):
+    return load_services(docker_compose, SHOP_STAGE="2")
+
+
+@pytest.mark.parametrize("stage", [None, "0", "1", "2"])
 def test_docker_compose_accepts_the_file(docker_compose, stage):
     result = run_compose(docker_compose, "config", "--quiet", **({"SHOP_STAGE": stage} if stage else {}))
     assert result.returncode == 0, result.stderr
@@ -75,22 +80,25 @@ def test_the_services(services):
     assert set(services) == {
         "postgres", "migrate", "monolith",
         "catalog-postgres", "catalog-migrate", "catalog",
-        "stage", "nginx",
+        "payments-postgres", "payments-migrate", "payments",
+        "stage", "relay", "nginx",
     }
 
 
-@pytest.mark.parametrize("name", ["postgres", "catalog-postgres", "monolith", "catalog", "nginx"])
+@pytest.mark.parametrize("name", [
+    "postgres", "catalog-postgres", "payments-postgres", "monolith", "catalog", "payments", "nginx",
+])
 def test_long_running_services_have_a_healthcheck(services, name):
     test = services[name].get("healthcheck", {}).get("test")
     assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no healthcheck"
 
 
-@pytest.mark.parametrize("name", ["postgres", "catalog-postgres"])
+@pytest.mark.parametrize("name", ["postgres", "catalog-postgres", "payments-postgres"])
 def test_postgres_is_healthy_when_pg_isready_says_so(services, name):
     assert "pg_isready" in " ".join(services[name]["healthcheck"]["test"])
 
 
-@pytest.mark.parametrize("name", ["monolith", "catalog"])
+@pytest.mark.parametrize("name", ["monolith", "catalog", "payments"])
 def test_a_django_service_is_healthy_when_ready(services, name):
     # /readyz reaches the database; /healthz would call a service without one healthy.
     test = " ".join(services[name]["healthcheck"]["test"])
@@ -109,16 +117,21 @@ def test_start_order(services):
     assert conditions("migrate") == {"postgres": healthy}
     assert conditions("catalog-migrate") == {"catalog-postgres": healthy}
     assert conditions("catalog") == {"catalog-postgres": healthy, "catalog-migrate": done}
-    # The stage is set once both databases are ready and the catalog service answers.
-    assert conditions("stage") == {"migrate": done, "catalog": healthy}
+    assert conditions("payments-migrate") == {"payments-postgres": healthy}
+    assert conditions("payments") == {"payments-postgres": healthy, "payments-migrate": done}
+    # The stage is set once the databases are ready and both services answer.
+    assert conditions("stage") == {"migrate": done, "catalog": healthy, "payments": healthy}
     assert conditions("monolith") == {"postgres": healthy, "stage": done}
-    assert conditions("nginx") == {"monolith": healthy, "catalog": healthy}
+    assert conditions("relay") == {"postgres": healthy, "stage": done}
+    # nginx resolves every upstream's name when it starts.
+    assert conditions("nginx") == {"monolith": healthy, "catalog": healthy, "payments": healthy}
 
 
 @pytest.mark.parametrize("name, commands", [
     ("migrate", ["manage.py migrate", "manage.py seed_shop"]),
     ("catalog-migrate", ["manage.py migrate", "manage.py seed_catalog"]),
-    ("stage", ["manage.py set_stage 0 --catalog-url http://catalog:8002"]),
+    ("payments-migrate", ["manage.py migrate", "manage.py seed_payments"]),
+    ("stage", ["manage.py set_stage 0 --catalog-url http://catalog:8002 --payments-url http://payments:8003"]),
 ])
 def test_one_offs_run_their_commands_and_exit(services, name, commands):
     service = services[name]
@@ -129,32 +142,47 @@ def test_one_offs_run_their_commands_and_exit(services, name, commands):
     assert "healthcheck" not in service
 
 
-def test_shop_stage_chooses_the_stage(services, stage_1_services):
-    assert services["stage"]["command"][3] == "0" and services["nginx"]["environment"]["SHOP_STAGE"] == "0"
-    assert stage_1_services["stage"]["command"][3] == "1"
-    assert stage_1_services["nginx"]["environment"]["SHOP_STAGE"] == "1"
-    # Nothing else depends on the stage.
+def test_shop_stage_chooses_the_stage(services, stage_1_services, stage_2_services):
     def others(services):
         return {name: service for name, service in services.items() if name not in ("stage", "nginx")}
 
-    assert others(services) == others(stage_1_services)
+    for stage, staged in enumerate([services, stage_1_services, stage_2_services]):
+        assert staged["stage"]["command"][3] == str(stage)
+        assert staged["nginx"]["environment"]["SHOP_STAGE"] == str(stage)
+        # Nothing else depends on the stage.
+        assert others(staged) == others(services)
 
 
-def test_the_stage_is_set_against_the_catalog_service(services):
+def test_the_stage_is_set_against_both_services(services):
     catalog_url = f"http://catalog:{services['catalog']['environment']['PORT']}"
-    assert services["stage"]["command"][-2:] == ["--catalog-url", catalog_url]
+    payments_url = f"http://payments:{services['payments']['environment']['PORT']}"
+    assert services["stage"]["command"][-4:] == ["--catalog-url", catalog_url, "--payments-url", payments_url]
     assert services["monolith"]["environment"]["CATALOG_SERVICE_URL"] == catalog_url
+    assert services["monolith"]["environment"]["PAYMENTS_SERVICE_URL"] == payments_url
 
 
 @pytest.mark.parametrize("one_offs, service, context", [
     (["migrate", "stage"], "monolith", ROOT),
     (["catalog-migrate"], "catalog", ROOT / "extracted" / "catalog"),
+    (["payments-migrate"], "payments", ROOT / "extracted" / "payments"),
 ])
 def test_one_offs_run_their_service_s_image(services, one_offs, service, context):
     assert Path(services[service]["build"]["context"]) == context
     for name in one_offs:
         assert services[name]["image"] == services[service]["image"]
         assert services[name]["environment"] == services[service]["environment"]
+
+
+def test_the_relay_runs_in_the_monolith_s_image_with_its_environment_and_database(services):
+    # As `shop up` runs it (shopctl/stack.py): `manage.py payments_relay` with the monolith's
+    # environment, its DATABASE_URL and PAYMENTS_SERVICE_URL included. It listens on no port.
+    relay, monolith = services["relay"], services["monolith"]
+    assert relay["command"] == ["python", "manage.py", "payments_relay"]
+    assert relay["image"] == monolith["image"]
+    assert Path(relay["build"]["context"]) == ROOT
+    assert relay["environment"] == monolith["environment"]
+    assert relay["restart"] == "unless-stopped"
+    assert not relay.get("ports") and not relay.get("expose")
 
 
 def test_nginx_publishes_8080_and_nothing_else_does(services):
@@ -166,7 +194,7 @@ def test_nginx_publishes_8080_and_nothing_else_does(services):
     assert [name for name, service in services.items() if service.get("ports")] == ["nginx"]
 
 
-@pytest.mark.parametrize("name, port", [("monolith", 8001), ("catalog", 8002)])
+@pytest.mark.parametrize("name, port", [("monolith", 8001), ("catalog", 8002), ("payments", 8003)])
 def test_services_listen_on_the_contract_s_ports(services, name, port):
     # CONTRACT.md's defaults, inside the compose network.
     assert services[name]["environment"]["PORT"] == str(port)
@@ -174,7 +202,9 @@ def test_services_listen_on_the_contract_s_ports(services, name, port):
     assert f"{name}:{port}" in services["nginx"]["environment"].values()
 
 
-@pytest.mark.parametrize("name, database", [("monolith", "postgres"), ("catalog", "catalog-postgres")])
+@pytest.mark.parametrize("name, database", [
+    ("monolith", "postgres"), ("catalog", "catalog-postgres"), ("payments", "payments-postgres"),
+])
 def test_each_service_has_its_own_postgres(services, name, database):
     url = urlsplit(services[name]["environment"]["DATABASE_URL"])
     postgres = services[database]["environment"]
@@ -186,27 +216,34 @@ def test_each_service_has_its_own_postgres(services, name, database):
 
 
 def test_the_databases_are_separate(services):
-    urls = [urlsplit(services[name]["environment"]["DATABASE_URL"]) for name in ("monolith", "catalog")]
-    assert urls[0].hostname != urls[1].hostname and urls[0].path != urls[1].path
-    volumes = [volume_mount(services[name]["volumes"][0])[0] for name in ("postgres", "catalog-postgres")]
-    assert volumes[0] != volumes[1]
+    urls = [urlsplit(services[name]["environment"]["DATABASE_URL"]) for name in ("monolith", "catalog", "payments")]
+    assert len({url.hostname for url in urls}) == 3 and len({url.path for url in urls}) == 3
+    volumes = [volume_mount(services[name]["volumes"][0])[0] for name in ("postgres", "catalog-postgres", "payments-postgres")]
+    assert len(set(volumes)) == 3
 
 
 @pytest.mark.parametrize("name, settings", [
     ("monolith", "monolith.settings.local"), ("catalog", "catalog_service.settings.local"),
+    ("payments", "payments_service.settings.local"),
 ])
 def test_services_run_the_local_settings_that_seed_the_demo_users(services, name, settings):
     # CONTRACT.md: the local run has admin/admin (and demo/demo); production settings never do.
     assert services[name]["environment"]["DJANGO_SETTINGS_MODULE"] == settings
 
 
-def test_the_monolith_sends_the_token_the_catalog_service_expects(docker_compose, services):
-    token = services["monolith"]["environment"]["CATALOG_SERVICE_TOKEN"]
+@pytest.mark.parametrize("service, variable", [
+    ("catalog", "CATALOG_SERVICE_TOKEN"), ("payments", "PAYMENTS_SERVICE_TOKEN"),
+])
+def test_the_monolith_sends_the_token_the_service_expects(docker_compose, services, service, variable):
+    token = services["monolith"]["environment"][variable]
     assert "not-a-secret" in token
-    assert services["catalog"]["environment"]["SERVICE_TOKENS"] == f"monolith={token}"
-    overridden = load_services(docker_compose, CATALOG_SERVICE_TOKEN="a-token-from-the-environment")
-    assert overridden["monolith"]["environment"]["CATALOG_SERVICE_TOKEN"] == "a-token-from-the-environment"
-    assert overridden["catalog"]["environment"]["SERVICE_TOKENS"] == "monolith=a-token-from-the-environment"
+    assert services[service]["environment"]["SERVICE_TOKENS"] == f"monolith={token}"
+    overridden = load_services(docker_compose, **{variable: "a-token-from-the-environment"})
+    assert overridden["monolith"]["environment"][variable] == "a-token-from-the-environment"
+    assert overridden[service]["environment"]["SERVICE_TOKENS"] == "monolith=a-token-from-the-environment"
+    # The other service's token does not change with it.
+    other = {"catalog": "payments", "payments": "catalog"}[service]
+    assert overridden[other]["environment"]["SERVICE_TOKENS"] == services[other]["environment"]["SERVICE_TOKENS"]
 
 
 def test_nginx_renders_the_facade_template_over_nginx_conf(services):
@@ -237,14 +274,18 @@ def test_the_facade_addresses(services):
     environment = services["nginx"]["environment"]
     assert environment["MONOLITH_ADDR"] == f"monolith:{services['monolith']['environment']['PORT']}"
     assert environment["CATALOG_ADDR"] == f"catalog:{services['catalog']['environment']['PORT']}"
+    assert environment["PAYMENTS_ADDR"] == f"payments:{services['payments']['environment']['PORT']}"
     assert environment["FACADE_ADDR"] in ("8080", "0.0.0.0:8080")
 
 
 # The stage script as the image runs it, here: sourced by sh, then the template filled by envsubst
 # with every defined variable, as 20-envsubst-on-templates.sh does. The upstreams are local
-# addresses: `nginx -t` resolves their names, and `monolith` and `catalog` exist only in Docker's
-# network.
-LOCAL_ADDRESSES = {"facade": "127.0.0.1:8080", "monolith": "127.0.0.1:8001", "catalog": "127.0.0.1:8002"}
+# addresses: `nginx -t` resolves their names, and `monolith`, `catalog` and `payments` exist only
+# in Docker's network.
+LOCAL_ADDRESSES = {
+    "facade": "127.0.0.1:8080", "monolith": "127.0.0.1:8001",
+    "catalog": "127.0.0.1:8002", "payments": "127.0.0.1:8003",
+}
 IMAGE_ENVSUBST = r"""
 . "$0" || exit
 defined_envs=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print name } }" < /dev/null))
@@ -264,7 +305,7 @@ def run_stage_script(stage):
     )
 
 
-@pytest.mark.parametrize("stage", [0, 1])
+@pytest.mark.parametrize("stage", [0, 1, 2])
 def test_the_stage_script_renders_what_shopctl_renders_and_nginx_accepts(tmp_path, stage):
     result = run_stage_script(str(stage))
     assert result.returncode == 0, result.stderr
@@ -277,21 +318,25 @@ def test_the_stage_script_renders_what_shopctl_renders_and_nginx_accepts(tmp_pat
     nginx.check(prefix)  # `nginx -t`, ShopError with nginx's complaint
 
 
-@pytest.mark.parametrize("stage, routed", [("0", False), ("1", True)])
-def test_the_catalog_prefix_goes_to_the_catalog_service_from_stage_1(stage, routed):
+@pytest.mark.parametrize("stage", ["0", "1", "2"])
+@pytest.mark.parametrize("prefix, service, from_stage", [
+    ("/api/catalog/", "catalog", 1), ("/api/payments/", "payments", 2),
+])
+def test_a_prefix_goes_to_its_service_from_its_stage(stage, prefix, service, from_stage):
     conf = run_stage_script(stage).stdout
-    route = "location /api/catalog/ {\n            proxy_pass http://catalog;\n        }"
+    routed = int(stage) >= from_stage
+    route = f"location {prefix} {{\n            proxy_pass http://{service};\n        }}"
     assert (route in conf) is routed
-    assert ("upstream catalog {\n        server 127.0.0.1:8002;" in conf) is routed
+    assert (f"upstream {service} {{\n        server {LOCAL_ADDRESSES[service]};" in conf) is routed
     if not routed:
-        assert "/api/catalog/" not in conf
+        assert prefix not in conf
 
 
-@pytest.mark.parametrize("stage", ["2", "one", " 1"])
+@pytest.mark.parametrize("stage", ["3", "-1", "one", " 1", "2 "])
 def test_the_stage_script_refuses_other_stages(stage):
     result = run_stage_script(stage)
     assert result.returncode != 0
-    assert f"SHOP_STAGE={stage} is not a stage this stack runs: use 0 or 1" in result.stderr
+    assert f"SHOP_STAGE={stage} is not a stage this stack runs: use 0, 1 or 2." in result.stderr
     assert result.stdout == ""
 
 
