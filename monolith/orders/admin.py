@@ -15,7 +15,10 @@ class OrderPaymentInline(admin.TabularInline):
     model = OrderPayment
     extra = 0
     can_delete = False
-    readonly_fields = ["payment_id", "idempotency_key", "status", "failure_code", "card_last4", "created_at"]
+    fields = readonly_fields = [
+        "payment_id", "idempotency_key", "status", "failure_code", "card_last4", "deliveries", "next_delivery_at",
+        "last_error", "created_at", "settled_at",
+    ]
 
 
 @admin.register(Order)

@@ -7,7 +7,7 @@ import hmac
 import logging
 import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -247,6 +247,11 @@ def payment_deliver(attempt):
     except ServiceUnavailable as error:
         _deliver_later(attempt, error)
         return PaymentResult(_payment_info(attempt), replayed=False)
+    except ApplicationError as error:
+        # Refused outright (a 4xx): no retry would change that, so the payment has failed.
+        logger.warning("The payments context refused the payment of order %s: %s", attempt.order.number, error)
+        payment = replace(_payment_info(attempt), status="failed", failure_code=error.code[:32])
+        result = PaymentResult(payment, replayed=False)
     try:
         attempt = payment_settle(attempt=attempt, payment=result.payment)
     except ServiceUnavailable as error:  # the catalog, to commit or release the stock

@@ -175,3 +175,59 @@ def test_injected_server_errors_are_retried_until_the_payment_is_final(stage2):
     assert [Order.objects.get(number=n).status for n in numbers] == ["paid"] * 4
     assert all(charges(stage2, n) == ["succeeded"] for n in numbers)
     assert stock() == 6
+
+
+class RefusingPayments:
+    """A payments port that refuses every payment outright, as a 4xx from the service would."""
+
+    shares_transaction = True
+
+    def pay(self, **kwargs):
+        from monolith.core.errors import ApplicationError
+
+        raise ApplicationError("No payments for this merchant.", code="merchant_blocked", status_code=400)
+
+
+def test_a_payment_refused_outright_fails_at_once_and_releases_the_stock(db, settings, monkeypatch):
+    from monolith.ports import payments as payments_port
+
+    monkeypatch.setitem(payments_port.ADAPTERS, "refusing", RefusingPayments)
+    settings.PAYMENTS_BACKEND = "refusing"
+    monkeypatch.setattr(ports, "_instances", {})
+    category = catalog_services.category_create(slug="beans", name="Beans")
+    catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
+    client = APIClient()
+    number = place(client)
+
+    refused = pay(client, number, GOOD_CARD, "key-1")
+
+    assert refused.status_code == 402, refused.content
+    assert refused.json()["failure_code"] == "merchant_blocked"
+    assert Order.objects.get(number=number).status == "payment_failed"
+    assert stock() == 10
+    assert OrderPayment.objects.get(order__number=number).card_sealed == ""
+
+
+def test_the_relay_goes_on_when_one_delivery_breaks(db, settings, monkeypatch):
+    from monolith.orders import services as order_services
+
+    category = catalog_services.category_create(slug="beans", name="Beans")
+    catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
+    client = APIClient()
+    first, second = place(client, quantity=1), place(client, quantity=1)
+    for number in (first, second):
+        order = Order.objects.get(number=number)
+        order_services.payment_attempt_record(order=order, card=dict(GOOD_CARD), idempotency_key=f"key-{number}")
+    deliver = order_services.payment_deliver
+
+    def breaks_for_the_first(attempt):
+        if attempt.order.number == first:
+            raise RuntimeError("a bug")
+        return deliver(attempt)
+
+    monkeypatch.setattr(order_services, "payment_deliver", breaks_for_the_first)
+    output = relay_once()
+
+    assert f"order {second}: succeeded" in output
+    assert Order.objects.get(number=second).status == "paid"
+    assert Order.objects.get(number=first).status == "pending_payment"  # due again once its claim runs out

@@ -7,12 +7,15 @@ payments service that is down, slow or failing costs time, never an order or a s
 Stopping it (or killing it) at any point loses nothing: an attempt it had claimed is due again
 once the claim runs out.
 """
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
 
 from monolith.orders import services
+
+logger = logging.getLogger(__name__)
 
 BATCH = 20
 IDLE_SECONDS = 0.5
@@ -35,7 +38,12 @@ class Command(BaseCommand):
             for attempt in due:
                 if self.stopping:
                     break  # the claim runs out and another run delivers it
-                result = services.payment_deliver(attempt)
+                try:
+                    result = services.payment_deliver(attempt)
+                except Exception:  # a bug or a database hiccup must not stop the relay: the claim runs out
+                    logger.exception("Delivering the payment of order %s failed; it is due again shortly.",
+                                     attempt.order.number)
+                    continue
                 status = result.payment.status
                 self.stdout.write(f"order {attempt.order.number}: {status}"
                                   + (f" ({result.payment.failure_code})" if result.payment.failure_code else ""))
