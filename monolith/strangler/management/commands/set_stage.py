@@ -99,7 +99,7 @@ class Command(BaseCommand):
         else:
             move = PaymentsMove(PaymentsService(url, token), to_service=forward)
         owner = f"the {step.service} service at {url}" if forward else "the monolith"
-        self.stdout.write(f"Stage {before} → {after}: the {step.context} move to {owner}.")
+        self.stdout.write(f"Stage {before} → {after}: moving the {step.context} to {owner}.")
         try:
             _, bulk = move.plan()
             move.apply(bulk, progress=self.progress)
@@ -122,6 +122,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Copied with {step.gate.name} writes held ({held_for * 1000:.0f} ms): {move.tally(last)}.\n"
             f"Verified: {move.counts(source)} on both sides, every checksum equal.\n"
-            f"Stage {after} recorded: {owner} owns the {step.context} now; the monolith reaches "
-            f"{'it over HTTP' if forward else 'them in-process'}."
+            + (f"Stage {after} recorded: {owner} owns the {step.context} now; the monolith reaches it over HTTP."
+               if forward else f"Stage {after} recorded: the monolith owns the {step.context} again, in-process.")
         )
