@@ -26,6 +26,7 @@ A benchmark, not a test: it asserts nothing. The target (issue 4): stage 2's p50
 """
 import argparse
 import contextlib
+import math
 import os
 import statistics
 import sys
@@ -227,7 +228,7 @@ def percentile(values, percent):
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(percent / 100 * len(ordered) + 0.5) - 1))] * 1000
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(percent / 100 * len(ordered)) - 1))] * 1000
 
 
 def print_table(results, client_counts):
