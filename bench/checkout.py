@@ -54,14 +54,8 @@ TARGET_P50_RATIO = 1.5
 
 
 def stage2_shop():
-    """How the "stage 2" shop starts: (stage for `shop up --stage`, extra environment).
-
-    `shop up --stage 2` is not built yet (shopctl.stack.BUILT_STAGES), so this is stage 1 (the
-    catalog service over HTTP) with the monolith's payments port forced to the payments service
-    that `shop up` runs beside it at every stage (PAYMENTS_BACKEND=remote, RemotePayments).
-    Once stage 2 is built, make this `return 2, {}`.
-    """
-    return 1, {"PAYMENTS_BACKEND": "remote"}
+    """How the "stage 2" shop starts: (stage for `shop up --stage`, extra environment)."""
+    return 2, {}
 
 
 # label -> (stage for `shop up --stage`, extra environment)

@@ -35,7 +35,6 @@ STAGE_ROUTES = {
     1: {"/api/catalog/": "catalog"},
     2: {"/api/catalog/": "catalog", "/api/payments/": "payments"},
 }
-BUILT_STAGES = (0, 1, 2)
 
 # The extracted services: each runs beside the monolith at every stage, on its own database.
 SERVICES = ("catalog", "payments")
