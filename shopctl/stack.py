@@ -159,9 +159,10 @@ def prepare(stage: int | None, names: list[str]) -> int:
     return stage
 
 
-def recorded_stage() -> int:
-    """The stage recorded in the monolith's database (`manage.py set_stage` prints it)."""
-    return int(_manage("monolith", "set_stage", capture=True).strip())
+def recorded_stage(live: bool = False) -> int:
+    """The stage recorded in the monolith's database (`manage.py set_stage` prints it); with
+    live, ShopError first if the monolith's database cannot hold writers back (SQLite)."""
+    return int(_manage("monolith", "set_stage", *(["--live"] if live else []), capture=True).strip())
 
 
 def render_facade(stage: int) -> Path:
@@ -184,7 +185,7 @@ def switch(stage: int) -> int:
     the monolith's gate for the final copy. A failure at any step leaves a shop that works: at
     the old stage, or with the prefix passing through the monolith to its owner.
     """
-    recorded = recorded_stage()
+    recorded = recorded_stage(live=True)
     if stage == recorded:
         print(f"The shop is at stage {stage} already: nothing to do.", flush=True)
         return recorded

@@ -134,6 +134,8 @@ def test_the_live_switch_is_refused_on_a_database_without_advisory_locks(shop, m
 
     with pytest.raises(CommandError, match="The live switch needs PostgreSQL"):
         set_stage(1, "--live")
+    with pytest.raises(CommandError, match="The live switch needs PostgreSQL"):
+        set_stage("--live")  # `shop stage` asks so before it touches the facade
     assert current_stage() == 0
 
 

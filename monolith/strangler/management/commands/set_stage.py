@@ -62,6 +62,14 @@ class Command(BaseCommand):
                             help="the shop is serving: refuse unless the database can hold writers back (PostgreSQL)")
 
     def handle(self, *args, stage, catalog_url, payments_url, no_progress, live, **options):
+        if live and not gate.enforced():
+            # Checked first, also without a stage, so that `shop stage` can ask before it touches anything.
+            raise CommandError(
+                f"The live switch needs PostgreSQL: it holds writers back with an advisory lock during the "
+                f"final copy, and this {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} database has none. "
+                f"Stop the shop and start it at the stage (`shop up --stage N` moves the data before anything "
+                f"serves), or run it on PostgreSQL (DATABASE_URL; docs/running.md)."
+            )
         if stage is None:
             self.stdout.write(str(current_stage()))
             return
@@ -71,13 +79,6 @@ class Command(BaseCommand):
         if stage == before:
             self.stdout.write(f"Already at stage {stage}: nothing to move.")
             return
-        if live and not gate.enforced():
-            raise CommandError(
-                f"The live switch needs PostgreSQL: it holds writers back with an advisory lock during the "
-                f"final copy, and this {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} database has none. "
-                f"Stop the shop and start it at the stage (`shop up --stage {stage}` moves the data before anything "
-                f"serves), or run it on PostgreSQL (DATABASE_URL; docs/running.md)."
-            )
         self.urls = {
             "catalog": (catalog_url or settings.CATALOG_SERVICE_URL).rstrip("/"),
             "payments": (payments_url or settings.PAYMENTS_SERVICE_URL).rstrip("/"),
