@@ -63,11 +63,13 @@ BATCH_SIZE = 100
 SKU_SHAPE = re.compile(r"^[A-Za-z0-9-]{1,32}\Z")
 
 
-class GetOnlyRetry(Retry):
+class AllowedMethodsRetry(Retry):
     """A Retry that retries no method outside allowed_methods.
 
     urllib3's allowed_methods guards retries after read errors and bad statuses only: a
-    connection error is retried whatever the method. Here a POST is never retried.
+    connection error is retried whatever the method. Here a method not allowed is never
+    retried: the catalog's POSTs (RETRY below); the payments adapter allows its POSTs, which
+    carry an Idempotency-Key (payments_http.RETRY).
     """
 
     def increment(self, method=None, *args, **kwargs):
@@ -80,7 +82,7 @@ class GetOnlyRetry(Retry):
 # Only GETs are retried. urllib3 retries no POST after the request was sent, and must not here:
 # a POST that timed out may have taken effect. Reservations are idempotent by reservation_id,
 # but retrying one is the orders flow's decision, not the transport's.
-RETRY = GetOnlyRetry(
+RETRY = AllowedMethodsRetry(
     total=2,
     connect=2,  # refused or unreachable: the request never left, so trying again is safe
     read=0,  # a service that took the request and went quiet is not asked twice: that would double the wait

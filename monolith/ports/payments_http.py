@@ -15,7 +15,7 @@ from django.conf import settings
 
 from monolith.core.errors import ApplicationError
 
-from .catalog_http import BearerToken, BreakerLog, GetOnlyRetry, ServiceFailure, ServiceSession
+from .catalog_http import BearerToken, BreakerLog, AllowedMethodsRetry, ServiceFailure, ServiceSession
 from .payments import PaymentInfo, PaymentResult, PaymentsUnavailable
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ TIMEOUT = (0.5, 3)
 
 # POSTs carry an Idempotency-Key, so they may be retried after a read timeout too; a 409 is the
 # service saying that the first try with this key is still running.
-RETRY = GetOnlyRetry(
+RETRY = AllowedMethodsRetry(
     total=2,
     connect=2,
     read=1,
