@@ -124,7 +124,8 @@ def switching_shop(tmp_path) -> Iterator[BackgroundShop]:
 
 @pytest.fixture
 def separate_stage1_shop(tmp_path) -> Iterator[SeparateStage1Shop]:
-    """Stage 1 with the catalog service under a `shop up --stage 1 catalog` of its own, on databases
+    """Stage 1 with the catalog service under a `shop up --stage 1 catalog` of its own (the rest under
+    `shop up --stage 1 facade monolith`), on databases
     of its own, so that a test can stop it (honcho stops every process when one of them stops)."""
     env = {**_stage1_env(STAGE1_OUTAGE_DATABASE), "SHOP_RUN_DIR": str(tmp_path)}
     separate = SeparateStage1Shop(
