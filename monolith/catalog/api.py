@@ -1,4 +1,5 @@
 """The catalog API, /api/catalog/: thin views over the catalog's selectors and services."""
+from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -174,6 +175,7 @@ class StockReservationListView(generics.ListAPIView):
         data = StockReservationRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reservation, created = services.stock_reserve(**data.validated_data)
+        prefetch_related_objects([reservation], "lines__product")  # two queries, however many lines
         return Response(
             StockReservationSerializer(reservation).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -1,8 +1,7 @@
 """Catalog API representations: what /api/catalog/ reads and writes, whichever process serves it."""
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import SKU_PATTERN, Category, Product, StockReservation
+from .models import SKU_PATTERN, Category, Product, StockReservation, StockReservationLine
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -48,13 +47,26 @@ class StockReservationRecordSerializer(serializers.Serializer):
     lines = ReservationLineSerializer(many=True, allow_empty=False, max_length=100)
 
 
+class ReservedLineSerializer(serializers.ModelSerializer):
+    """A reserved line, with its product's name, price and currency as they are now.
+
+    For a reservation just made, that is what the stock was reserved at, read under the rows'
+    locks: the monolith prices an order from this answer, with no read of its own before it.
+    """
+
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+    price = serializers.DecimalField(source="product.price", max_digits=10, decimal_places=2)
+    currency = serializers.CharField(source="product.currency")
+
+    class Meta:
+        model = StockReservationLine
+        fields = ["sku", "quantity", "name", "price", "currency"]
+
+
 class StockReservationSerializer(serializers.ModelSerializer):
-    lines = serializers.SerializerMethodField()
+    lines = ReservedLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = StockReservation
         fields = ["reservation_id", "status", "lines", "created_at", "updated_at"]
-
-    @extend_schema_field(ReservationLineSerializer(many=True))
-    def get_lines(self, reservation):
-        return [{"sku": line.product.sku, "quantity": line.quantity} for line in reservation.lines.all()]

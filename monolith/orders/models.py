@@ -38,6 +38,10 @@ class Order(models.Model):
     # The stock held for this order; a new attempt after a failed payment
     # reserves again under a new id, so no retry can reserve twice.
     reservation_attempt = models.PositiveIntegerField(default=1)
+    # Paid, and the reservation is still to be committed in a catalog in another process: the
+    # relay does it after the shopper has the answer (services.order_stock_commit). A commit
+    # changes no stock count, since the reservation already took the units.
+    stock_commit_due = models.BooleanField(default=False)
     # Set when the client sent an Idempotency-Key (the checkout form always does):
     # a double-submitted checkout finds its order instead of placing another.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
@@ -46,6 +50,9 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["updated_at"], condition=models.Q(stock_commit_due=True), name="stock_commits_due"),
+        ]
 
     def __str__(self):
         return self.number

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from monolith.core import cards
-from monolith.core.errors import ApplicationError, Conflict, ServiceUnavailable
+from monolith.core.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable
 from monolith.core.idempotency import fingerprint
 from monolith.ports.catalog import get_catalog
 from monolith.ports.payments import PaymentInfo, PaymentResult, get_payments
@@ -67,23 +67,20 @@ def order_place(*, owner, email, shipping, lines, idempotency_key=None):
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replay(existing, **request)
-
-    catalog = get_catalog()
-    products = catalog.products(list(quantities), fresh=True)
-    unknown = sorted(set(quantities) - set(products))
-    if unknown:
-        raise ApplicationError(
-            f"Unknown or unavailable sku: {', '.join(unknown)}.", field="lines", code="unknown_sku", extra={"skus": unknown}
-        )
-    currencies = {products[sku].currency for sku in quantities}
-    if len(currencies) > 1:
-        raise ApplicationError("All lines of an order must be in one currency.", field="lines")
-
+    order = Order(
+        user=owner.user,
+        shopper_id=owner.shopper_id,
+        email=email,
+        shipping_name=shipping["name"],
+        shipping_line1=shipping["line1"],
+        shipping_line2=shipping.get("line2", ""),
+        shipping_city=shipping["city"],
+        shipping_postal_code=shipping["postal_code"],
+        shipping_country=shipping["country"].upper(),
+        idempotency_key=idempotency_key,
+    )
     try:
-        order = _order_create_and_reserve(
-            catalog, owner=owner, email=email, shipping=shipping, quantities=quantities, products=products,
-            currency=currencies.pop(), idempotency_key=idempotency_key,
-        )
+        _order_reserve_and_create(get_catalog(), order=order, quantities=quantities)
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -92,57 +89,51 @@ def order_place(*, owner, email, shipping, lines, idempotency_key=None):
     return order
 
 
-def _order_create_and_reserve(catalog, *, owner, email, shipping, quantities, products, currency, idempotency_key):
-    """Write the order and reserve its stock in one transaction; undo the reservation if that transaction fails.
+def _order_reserve_and_create(catalog, *, order, quantities):
+    """Reserve the stock, then write the order priced as reserved, in one transaction; undo the reservation if that fails.
 
-    At stage 0 the reservation is a row in this same transaction, so the rollback undoes it. At
-    stage 1 the catalog service has already said yes and committed: once this process's
-    transaction has rolled back (a database error, any exception after the reserve), the
-    reservation is released, a compensating step. It is best effort: if the release fails too,
-    `manage.py sweep_reservations` releases the orphan later.
+    One call to the catalog: the reservation answers with each line's name, price and currency,
+    read under the product rows' locks, so the order charges the live price, never a cached one
+    (and needs no read of its own before reserving). Its id is the order's, whose number is set
+    before it is saved. At stage 0 the reservation is a row in this same transaction, so a
+    rollback undoes it. From stage 1 the catalog service has already said yes and committed:
+    once this process's transaction has rolled back (a database error, any exception after the
+    reserve), the reservation is released, a compensating step. It is best effort: if the
+    release fails too, `manage.py sweep_reservations` releases the orphan later.
     """
-    reserved = None
+    reserved = False
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                user=owner.user,
-                shopper_id=owner.shopper_id,
-                email=email,
-                shipping_name=shipping["name"],
-                shipping_line1=shipping["line1"],
-                shipping_line2=shipping.get("line2", ""),
-                shipping_city=shipping["city"],
-                shipping_postal_code=shipping["postal_code"],
-                shipping_country=shipping["country"].upper(),
-                currency=currency,
-                # The live catalog price, never a cached one: what the shopper is charged.
-                total=sum(products[sku].price * quantity for sku, quantity in quantities.items()),
-                idempotency_key=idempotency_key,
-            )
-            OrderLine.objects.bulk_create(
-                OrderLine(order=order, sku=sku, name=products[sku].name, unit_price=products[sku].price, quantity=quantity)
-                for sku, quantity in quantities.items()
-            )
-            catalog.reserve(
+            lines = catalog.reserve(
                 reservation_id=order.reservation_id,
                 lines=[{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items()],
             )
-            reserved = order.reservation_id
+            reserved = True
+            currencies = {line.currency for line in lines.values()}
+            if len(currencies) > 1:
+                raise ApplicationError("All lines of an order must be in one currency.", field="lines")
+            order.currency = currencies.pop()
+            order.total = sum(lines[sku].price * quantity for sku, quantity in quantities.items())
+            order.save()
+            OrderLine.objects.bulk_create(  # in the order the shopper gave them
+                OrderLine(order=order, sku=sku, name=lines[sku].name, unit_price=lines[sku].price, quantity=quantity)
+                for sku, quantity in quantities.items()
+            )
     except Exception:
         # Here the transaction (or its savepoint, inside a request's) has already rolled back: the
         # order is gone before its stock is given back, never the other way round.
-        if reserved is not None:
-            _release_after_rollback(catalog, reservation_id=reserved)
+        if reserved:
+            _release_after_rollback(catalog, reservation_id=order.reservation_id)
         raise
-    return order
 
 
 def _release_after_rollback(catalog, *, reservation_id):
     try:
         catalog.release(reservation_id=reservation_id)
+    except NotFound:
+        pass  # nothing held: at stage 0 the rollback took the reservation with the order
     except Exception:
-        # Best effort: the failure the caller sees is the placement's, not this one. At stage 0
-        # there is nothing to release (the rollback took the reservation too): a NotFound.
+        # Best effort: the failure the caller sees is the placement's, not this one.
         logger.warning("Placing an order failed after reserving %s, and releasing it failed too: "
                        "sweep_reservations will release it.", reservation_id, exc_info=True)
     else:
@@ -272,19 +263,28 @@ def _deliver_later(attempt, error):
 
 @transaction.atomic
 def payment_settle(*, attempt, payment):
-    """Record a final payment on its attempt and its order, and commit or release the stock. Idempotent."""
+    """Record a final payment on its attempt and its order, and commit or release the stock. Idempotent.
+
+    A failed payment gives its stock back now, for other shoppers. A successful one commits the
+    reservation in this transaction when the catalog shares it (stage 0); a catalog in another
+    process is told by the relay instead (order_stock_commit), off the shopper's path: the
+    commit changes no stock count, and the reservation holds the units until then.
+    """
     order = Order.objects.select_for_update().get(pk=attempt.order_id)
     attempt = OrderPayment.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status != OrderPayment.PENDING:
         return attempt  # settled meanwhile, by the relay or the request
     catalog = get_catalog()
     if payment.status == "succeeded":
-        catalog.commit(reservation_id=order.reservation_id)
         order.status = Order.Status.PAID
+        if catalog.shares_transaction:
+            catalog.commit(reservation_id=order.reservation_id)
+        else:
+            order.stock_commit_due = True
     else:
         catalog.release(reservation_id=order.reservation_id)
         order.status = Order.Status.PAYMENT_FAILED
-    order.save(update_fields=["status", "updated_at"])
+    order.save(update_fields=["status", "stock_commit_due", "updated_at"])
     attempt.status = payment.status
     attempt.payment_id = payment.id
     attempt.failure_code = payment.failure_code
@@ -308,6 +308,33 @@ def payment_attempts_due(*, limit):
             next_delivery_at=timezone.now() + timedelta(seconds=settings.PAYMENT_INLINE_LEASE_SECONDS)
         )
     return due
+
+
+def order_stock_commits_due(*, limit):
+    """Paid orders whose reservation is still to be committed (for the relay), oldest first."""
+    return list(Order.objects.filter(stock_commit_due=True).order_by("updated_at")[:limit])
+
+
+@transaction.atomic
+def order_stock_commit(*, order):
+    """Commit a paid order's reservation in the catalog, for the relay. Idempotent; True when done here.
+
+    The order's lock is taken with SKIP LOCKED, so two relays never commit one order at once.
+    Raises ServiceUnavailable when the catalog cannot be reached: it stays due.
+    """
+    order = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk, stock_commit_due=True).first()
+    if order is None:
+        return False  # committed meanwhile, or another relay has it
+    try:
+        get_catalog().commit(reservation_id=order.reservation_id)
+    except (Conflict, NotFound) as error:
+        # No retry can commit it: the reservation was released or is gone, so the paid units may
+        # have been sold again. Say so loudly, once, and stop trying.
+        logger.error("Order %s is paid, but its reservation %s cannot be committed: %s. Check its stock by hand.",
+                     order.number, order.reservation_id, error)
+    order.stock_commit_due = False
+    order.save(update_fields=["stock_commit_due"])
+    return True
 
 
 def _payment_info(attempt):

@@ -6,7 +6,9 @@ Run by `manage.py sweep_reservations` (an operator's cron job). Two kinds of sto
   `order_cancel`, the same service the order page and the API call, which releases their stock.
 - orphan reservations: held in the catalog for longer than the TTL, with no order awaiting
   payment behind them. A crash between a remote reserve and the monolith's commit, or a failed
-  compensating release (see `services._order_create_and_reserve`), leaves one behind.
+  compensating release (see `services._order_reserve_and_create`), leaves one behind. A paid
+  order's own reservation is never one: its units are sold, and the relay commits it
+  (`services.order_stock_commit`), later if the catalog was down.
 
 Every step is idempotent, so a second run finds nothing left to do.
 """
@@ -67,17 +69,17 @@ def _cancel(order, dry_run):
 
 
 def _orphan_reason(reservation_id):
-    """Why a held reservation is an orphan, or "" when an order awaiting payment still owns it (or it is not an order's)."""
+    """Why a held reservation is an orphan, or "" when an order awaiting payment or paid owns it (or it is not an order's)."""
     match = ORDER_RESERVATION.match(reservation_id)
     if match is None:
         return ""
     order = Order.objects.filter(number=match["number"]).first()
     if order is None:
         return "no such order"
-    if order.status != Order.Status.PENDING_PAYMENT:
-        return f"order {order.number} is {order.status}"
     if order.reservation_id != reservation_id:
         return f"order {order.number} holds {order.reservation_id} instead"
+    if order.status not in (Order.Status.PENDING_PAYMENT, Order.Status.PAID):
+        return f"order {order.number} is {order.status}"
     return ""
 
 

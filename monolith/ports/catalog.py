@@ -68,6 +68,23 @@ class ProductInfo:
 
 
 @dataclass(frozen=True)
+class ReservedLine:
+    """A line of a stock reservation, priced as the catalog held the product when it reserved it."""
+
+    sku: str
+    quantity: int
+    name: str
+    price: Decimal
+    currency: str
+
+    @classmethod
+    def from_body(cls, body):
+        """Build from a line of the catalog API's JSON representation of a stock reservation."""
+        return cls(sku=body["sku"], quantity=body["quantity"], name=body["name"], price=Decimal(body["price"]),
+                   currency=body["currency"])
+
+
+@dataclass(frozen=True)
 class ProductPage:
     products: list[ProductInfo]
     count: int
@@ -89,8 +106,15 @@ class CatalogPort(Protocol):
     CatalogUnavailable when the catalog cannot be reached, and a django
     ValidationError naming the bad filter for a bad query.
 
-    `products(skus, fresh=True)` never answers from a cache: what checkout charges.
+    Reads may come from a cache (RemoteCatalog's, for a few seconds). `reserve` never does: it
+    answers with the reserved lines by sku, each priced as the product was when reserved, which
+    is what checkout charges.
+
+    `shares_transaction` says whether the catalog writes in this process's database, inside the
+    caller's transaction (so a rollback undoes a reservation), or in another process's.
     """
+
+    shares_transaction: bool
 
     def categories(self) -> list[CategoryInfo]: ...
 
@@ -98,9 +122,9 @@ class CatalogPort(Protocol):
 
     def product(self, sku: str) -> ProductInfo: ...
 
-    def products(self, skus: list[str], *, fresh: bool = False) -> dict[str, ProductInfo]: ...
+    def products(self, skus: list[str]) -> dict[str, ProductInfo]: ...
 
-    def reserve(self, *, reservation_id: str, lines: list[dict]) -> None: ...
+    def reserve(self, *, reservation_id: str, lines: list[dict]) -> dict[str, ReservedLine]: ...
 
     def commit(self, *, reservation_id: str) -> None: ...
 
@@ -113,6 +137,8 @@ class CatalogPort(Protocol):
 
 class LocalCatalog:
     """The catalog context in this process: calls its selectors and services directly."""
+
+    shares_transaction = True
 
     def categories(self):
         return [CategoryInfo(c.slug, c.name, c.description) for c in selectors.category_list()]
@@ -130,12 +156,16 @@ class LocalCatalog:
     def product(self, sku):
         return _product_info(selectors.product_get(sku=sku))
 
-    def products(self, skus, *, fresh=False):
-        # Always fresh: the database is the catalog here.
+    def products(self, skus):
         return {sku: _product_info(p) for sku, p in selectors.products_by_sku(skus=skus).items()}
 
     def reserve(self, *, reservation_id, lines):
-        services.stock_reserve(reservation_id=reservation_id, lines=lines)
+        reservation, _ = services.stock_reserve(reservation_id=reservation_id, lines=lines)
+        return {
+            line.product.sku: ReservedLine(sku=line.product.sku, quantity=line.quantity, name=line.product.name,
+                                           price=line.product.price, currency=line.product.currency)
+            for line in reservation.lines.select_related("product")
+        }
 
     def commit(self, *, reservation_id):
         services.stock_commit(reservation_id=reservation_id)

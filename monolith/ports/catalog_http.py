@@ -4,7 +4,7 @@ It behaves as LocalCatalog does, errors included, for a catalog in another proce
 pip's PipSession, one ServiceSession per process talks to the service, with a default timeout
 and one retry policy (GETs only); a circuit breaker in front of it makes a catalog that is down
 cost each page a moment instead of a timeout; reads are cached for CACHE_SECONDS, and checkout
-asks for fresh prices.
+is priced from the reservation's answer, never from the cache.
 """
 import hashlib
 import http.cookiejar
@@ -25,7 +25,7 @@ from urllib3.util.retry import Retry
 
 from monolith.core.errors import ApplicationError, Conflict, NotFound
 
-from .catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage
+from .catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage, ReservedLine
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ BREAKER_RESET_SECONDS = 5
 
 # Reads (categories, product pages, products) are kept this long, in this process: a price or
 # stock changed in the catalog service shows on the shop's pages within 5 s. Checkout never
-# uses them (products(fresh=True)), and reservations always go to the service.
+# uses them: it charges the prices the reservation answers with, and reservations always go to
+# the service.
 CACHE_SECONDS = 5
 # A page for each query and a product for each sku; q is free text, so the number must be bounded.
 CACHE_MAX_ENTRIES = 2000
@@ -156,6 +157,9 @@ class RemoteCatalog:
     LocalCatalog shows (no inactive products); stock reservations carry the service token.
     """
 
+    # Its writes are committed in the catalog service's database, whatever the caller's transaction does.
+    shares_transaction = False
+
     def __init__(self):
         self._api = settings.CATALOG_SERVICE_URL.rstrip("/") + "/api/catalog/"
         self._session = ServiceSession()
@@ -187,11 +191,9 @@ class RemoteCatalog:
             raise _no_product(sku)
         return self._cached(f"product:{sku}", lambda: self._product(sku))
 
-    def products(self, skus, *, fresh=False):
+    def products(self, skus):
         wanted = list(dict.fromkeys(sku for sku in skus if is_sku(sku)))
-        found = {} if fresh else {
-            product.sku: product for product in self._cache.get_many([f"product:{sku}" for sku in wanted]).values()
-        }
+        found = {product.sku: product for product in self._cache.get_many([f"product:{sku}" for sku in wanted]).values()}
         for chunk in chunked([sku for sku in wanted if sku not in found], BATCH_SIZE):
             body = self._ok("GET", "products/", params={"sku": ",".join(chunk), "page_size": BATCH_SIZE})
             fetched = {product.sku: product for product in map(ProductInfo.from_body, body["results"])}
@@ -200,8 +202,9 @@ class RemoteCatalog:
         return found
 
     def reserve(self, *, reservation_id, lines):
-        self._ok("POST", "stock-reservations/", json={"reservation_id": reservation_id, "lines": lines},
-                 timeout=WRITE_TIMEOUT)
+        body = self._ok("POST", "stock-reservations/", json={"reservation_id": reservation_id, "lines": lines},
+                        timeout=WRITE_TIMEOUT)
+        return {line["sku"]: ReservedLine.from_body(line) for line in body["lines"]}
 
     def commit(self, *, reservation_id):
         self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/", timeout=WRITE_TIMEOUT)

@@ -41,6 +41,8 @@ class ShadowCatalog:
     what it found.
     """
 
+    shares_transaction = LocalCatalog.shares_transaction  # writes go to the local catalog only
+
     def __init__(self, local=None, remote=None):
         self.local = local or LocalCatalog()
         if remote is None:
@@ -62,13 +64,11 @@ class ShadowCatalog:
     def product(self, sku):
         return self._read("product", {"sku": sku}, lambda catalog: catalog.product(sku))
 
-    def products(self, skus, *, fresh=False):
-        return self._read(
-            "products", {"skus": list(skus), "fresh": fresh}, lambda catalog: catalog.products(skus, fresh=fresh)
-        )
+    def products(self, skus):
+        return self._read("products", {"skus": list(skus)}, lambda catalog: catalog.products(skus))
 
     def reserve(self, *, reservation_id, lines):
-        self.local.reserve(reservation_id=reservation_id, lines=lines)
+        return self.local.reserve(reservation_id=reservation_id, lines=lines)
 
     def commit(self, *, reservation_id):
         self.local.commit(reservation_id=reservation_id)

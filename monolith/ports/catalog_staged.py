@@ -25,6 +25,10 @@ class StagedCatalog:
             self._adapters[remote] = self._factories[remote]()
         return self._adapters[remote]
 
+    @property
+    def shares_transaction(self):
+        return self._current().shares_transaction
+
     # Reads: whoever owns the catalog now.
 
     def categories(self):
@@ -36,8 +40,8 @@ class StagedCatalog:
     def product(self, sku):
         return self._current().product(sku)
 
-    def products(self, skus, *, fresh=False):
-        return self._current().products(skus, fresh=fresh)
+    def products(self, skus):
+        return self._current().products(skus)
 
     def held_reservations(self, *, older_than):
         return self._current().held_reservations(older_than=older_than)
@@ -47,7 +51,7 @@ class StagedCatalog:
     def reserve(self, **kwargs):
         with transaction.atomic():
             gate.CATALOG.hold_shared()
-            self._current().reserve(**kwargs)
+            return self._current().reserve(**kwargs)
 
     def commit(self, **kwargs):
         with transaction.atomic():

@@ -6,6 +6,7 @@ each test seeds the same rows into its own test database for LocalCatalog, so th
 adapters read the same catalog and must give the same results. RemoteCatalog signs its
 reservations with the peer's service token, as it will the catalog service's.
 """
+import io
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.exceptions import ValidationError
 from django.test import Client
 from log_request_id import local as request_local
@@ -27,7 +29,7 @@ from monolith.catalog.models import Category, Product
 from monolith.core.errors import ApplicationError, ServiceUnavailable
 from monolith.orders.models import Order
 from monolith.ports import catalog_http
-from monolith.ports.catalog import CatalogUnavailable, LocalCatalog, get_catalog
+from monolith.ports.catalog import CatalogUnavailable, LocalCatalog, ReservedLine, get_catalog
 from monolith.ports.catalog_http import RemoteCatalog
 from tests.conftest import GOOD_CARD, SHIPPING
 from tests.servers import MONOLITH, free_port, listening, serve
@@ -130,6 +132,11 @@ def twins(peer, local):
 def fresh_adapters(monkeypatch):
     """Adapters made anew for this test from its settings (get_catalog() keeps one per process)."""
     monkeypatch.setattr(ports, "_instances", {})
+
+
+def uncached(catalog):
+    """The same kind of adapter, made anew: nothing in its cache, so its reads ask the catalog."""
+    return type(catalog)()
 
 
 def outcome(call):
@@ -241,7 +248,7 @@ def reservation_story(catalog, first, second):
     held, released, key = f"held-{uuid.uuid4().hex}", f"released-{uuid.uuid4().hex}", f"never-{uuid.uuid4().hex}"
 
     def stock():
-        return sorted((sku, product.stock) for sku, product in catalog.products([first, second], fresh=True).items())
+        return sorted((sku, product.stock) for sku, product in uncached(catalog).products([first, second]).items())
 
     story = [
         outcome(lambda: catalog.reserve(reservation_id=held, lines=lines)), stock(),
@@ -284,7 +291,7 @@ def test_a_short_reservation_takes_nothing_and_names_every_short_sku(local, remo
         "error", 409, "insufficient_stock", f"Not enough stock for {', '.join(short_skus)}.", None, {"skus": short_skus},
     )
     for catalog in (local, remote):
-        stock = {sku: product.stock for sku, product in catalog.products([plenty, short, none], fresh=True).items()}
+        stock = {sku: product.stock for sku, product in uncached(catalog).products([plenty, short, none]).items()}
         assert stock == {plenty: 5, short: 2, none: 0}
 
 
@@ -328,16 +335,17 @@ def test_reads_need_no_credentials(remote_settings, local):
 # Caching: pages may be CACHE_SECONDS old, checkout never
 
 
-def test_reads_are_cached_and_fresh_reads_are_not(remote, peer, twins):
+def test_reads_are_cached_and_a_reservation_is_priced_live(remote, peer, twins):
     sku = twins(5, price="5.00")
     assert remote.product(sku).price == Decimal("5.00")
 
-    peer.api.patch(f"{peer.url}/api/catalog/products/{sku}/", json={"price": "7.00"}, timeout=5).raise_for_status()
+    peer.api.patch(f"{peer.url}/api/catalog/products/{sku}/", json={"price": "7.00", "name": "Renamed"},
+                   timeout=5).raise_for_status()
 
     assert remote.product(sku).price == Decimal("5.00")
     assert remote.products([sku])[sku].price == Decimal("5.00")
-    assert remote.products([sku], fresh=True)[sku].price == Decimal("7.00")
-    assert remote.product(sku).price == Decimal("7.00")  # the fresh read refreshed the cache
+    reserved = remote.reserve(reservation_id=f"order-{uuid.uuid4().hex}", lines=[{"sku": sku, "quantity": 2}])
+    assert reserved == {sku: ReservedLine(sku=sku, quantity=2, name="Renamed", price=Decimal("7.00"), currency="EUR")}
 
 
 def test_a_changed_price_shows_once_the_cache_expires(remote_settings, peer, twins, monkeypatch):
@@ -367,10 +375,41 @@ def test_checkout_through_the_remote_catalog_charges_the_live_price_and_holds_th
     paid = api.post(f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json",
                     headers={"Idempotency-Key": uuid.uuid4().hex})
     assert paid.status_code == 201, paid.content
-    reservation_id = Order.objects.get(number=order["number"]).reservation_id
-    reservation = peer.api.get(f"{peer.url}/api/catalog/stock-reservations/{reservation_id}/", timeout=5).json()
-    assert reservation["status"] == "committed"
+    placed = Order.objects.get(number=order["number"])
+    reservation_url = f"{peer.url}/api/catalog/stock-reservations/{placed.reservation_id}/"
+
+    # Paid, and the units still held: the relay, not the shopper's request, commits them.
+    assert (placed.status, placed.stock_commit_due) == ("paid", True)
+    assert peer.api.get(reservation_url, timeout=5).json()["status"] == "held"
+    call_command("payments_relay", "--once", stdout=io.StringIO())
+
+    assert peer.api.get(reservation_url, timeout=5).json()["status"] == "committed"
+    assert Order.objects.get(pk=placed.pk).stock_commit_due is False
     assert peer.product(sku)["stock"] == 3
+
+
+def test_the_relay_commits_a_paid_orders_stock_once_the_catalog_is_back(
+    remote_settings, fresh_adapters, peer, twins, place_order, api,
+):
+    remote_settings.CATALOG_BACKEND = "remote"
+    sku = twins(5)
+    order = place_order([{"sku": sku, "quantity": 1}])
+    paid = api.post(f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json",
+                    headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert paid.status_code == 201, paid.content
+
+    peer.stop()
+    call_command("payments_relay", "--once", stdout=io.StringIO())  # the catalog is down: nothing lost, still due
+    assert Order.objects.get(number=order["number"]).stock_commit_due is True
+    peer.start()
+    get_catalog().breaker.close()  # as if BREAKER_RESET_SECONDS had passed
+    call_command("payments_relay", "--once", stdout=io.StringIO())
+
+    placed = Order.objects.get(number=order["number"])
+    assert (placed.status, placed.stock_commit_due) == ("paid", False)
+    reservation = peer.api.get(f"{peer.url}/api/catalog/stock-reservations/{placed.reservation_id}/", timeout=5).json()
+    assert reservation["status"] == "committed"
+    assert peer.product(sku)["stock"] == 4
 
 
 # Outage: fail fast, open the breaker, recover
@@ -453,11 +492,12 @@ def test_a_failing_catalog_is_asked_again_for_a_get_but_never_for_a_post(setting
 
 
 def test_the_breaker_fails_fast_while_open_and_closes_when_the_catalog_is_back(remote, peer):
-    remote.products(["COF-0001"], fresh=True)
+    # An sku that no product has: never cached, so every read asks the service.
+    assert remote.products(["NOPE-0001"]) == {}
     peer.stop()
     for _ in range(catalog_http.BREAKER_FAIL_MAX):
         with pytest.raises(CatalogUnavailable):
-            remote.products(["COF-0001"], fresh=True)
+            remote.products(["NOPE-0001"])
     assert remote.breaker.current_state == "open"
     assert remote.breaker.reset_timeout == catalog_http.BREAKER_RESET_SECONDS
 
@@ -465,10 +505,10 @@ def test_the_breaker_fails_fast_while_open_and_closes_when_the_catalog_is_back(r
     remote.breaker.reset_timeout = 3600
     peer.start()
     with pytest.raises(CatalogUnavailable):  # the catalog is back, but the open breaker does not ask it yet
-        remote.products(["COF-0001"], fresh=True)
+        remote.products(["NOPE-0001"])
     remote.breaker.reset_timeout = 0  # as if BREAKER_RESET_SECONDS had passed
 
-    assert remote.products(["COF-0001"], fresh=True)["COF-0001"].sku == "COF-0001"  # the half-open trial call
+    assert remote.products(["NOPE-0001"]) == {}  # the half-open trial call
     assert remote.breaker.current_state == "closed"
 
 

@@ -124,6 +124,21 @@ def test_a_held_reservation_of_an_order_not_awaiting_payment_is_released(pending
     assert stock() == 10
 
 
+def test_a_paid_orders_reservation_is_sold_never_released_and_the_relay_commits_it(pending_order):
+    # Paid with the catalog in another process: the commit is the relay's, and it has not run yet.
+    Order.objects.filter(pk=pending_order.pk).update(status=Order.Status.PAID, stock_commit_due=True)
+
+    assert "Done: 0 step(s)" in sweep()
+    assert reservation_status(pending_order.reservation_id) == "held"
+    assert stock() == 7
+
+    call_command("payments_relay", "--once", stdout=StringIO())
+
+    assert reservation_status(pending_order.reservation_id) == "committed"
+    assert Order.objects.get(pk=pending_order.pk).stock_commit_due is False
+    assert stock() == 7
+
+
 def test_a_young_orphan_and_a_reservation_that_is_no_orders_are_left_alone(beans):
     catalog_services.stock_reserve(reservation_id="order-YOUNG23456-1", lines=[{"sku": "COF-1", "quantity": 1}])
     catalog_services.stock_reserve(reservation_id="manual-hold", lines=[{"sku": "COF-1", "quantity": 1}])

@@ -33,7 +33,11 @@ def test_a_reservation_takes_stock_for_every_line(staff_api, beans):
     body = response.json()
     assert body["reservation_id"] == "order-1"
     assert body["status"] == "held"
-    assert body["lines"] == [{"sku": "COF-1", "quantity": 3}, {"sku": "COF-2", "quantity": 2}]
+    # Each line priced as reserved: what the monolith charges an order, with no read of its own.
+    assert body["lines"] == [
+        {"sku": "COF-1", "quantity": 3, "name": "Product COF-1", "price": "10.00", "currency": "EUR"},
+        {"sku": "COF-2", "quantity": 2, "name": "Product COF-2", "price": "10.00", "currency": "EUR"},
+    ]
     assert (stock("COF-1"), stock("COF-2")) == (2, 0)
     assert staff_api.get(f"{RESERVATIONS}order-1/").json()["status"] == "held"
 
@@ -42,7 +46,7 @@ def test_lines_for_the_same_sku_add_up(staff_api, beans):
     response = reserve(staff_api, "order-1", ("COF-1", 2), ("COF-1", 3))
 
     assert response.status_code == 201
-    assert response.json()["lines"] == [{"sku": "COF-1", "quantity": 5}]
+    assert [(line["sku"], line["quantity"]) for line in response.json()["lines"]] == [("COF-1", 5)]
     assert stock("COF-1") == 0
 
 

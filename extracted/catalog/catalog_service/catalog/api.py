@@ -2,6 +2,7 @@
 
 The monolith's api.py, but for who may write: staff, or a peer service with its token.
 """
+from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -177,6 +178,7 @@ class StockReservationListView(generics.ListAPIView):
         data = StockReservationRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reservation, created = services.stock_reserve(**data.validated_data)
+        prefetch_related_objects([reservation], "lines__product")  # two queries, however many lines
         return Response(
             StockReservationSerializer(reservation).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
