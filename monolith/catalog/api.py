@@ -175,7 +175,7 @@ class StockReservationListView(generics.ListAPIView):
         data = StockReservationRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reservation, created = services.stock_reserve(**data.validated_data)
-        prefetch_related_objects([reservation], "lines__product")  # two queries, however many lines
+        prefetch_related_objects([reservation], selectors.RESERVATION_LINES)  # one query, however many lines
         return Response(
             StockReservationSerializer(reservation).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -2,11 +2,15 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 
 from monolith.core.errors import NotFound
 
 from .filters import ProductFilter
-from .models import Category, Product, StockReservation
+from .models import Category, Product, StockReservation, StockReservationLine
+
+# A reservation's lines with their products, in one query (the API shows each line's product).
+RESERVATION_LINES = Prefetch("lines", queryset=StockReservationLine.objects.select_related("product"))
 
 SKU_SHAPE = re.compile(r"^[A-Za-z0-9-]{1,32}\Z")
 
@@ -58,7 +62,7 @@ def products_by_sku(*, skus):
 
 def reservation_queryset():
     """Stock reservations, oldest first (a stable order, so pagination never repeats or skips one)."""
-    return StockReservation.objects.prefetch_related("lines__product").order_by("created_at", "reservation_id")
+    return StockReservation.objects.prefetch_related(RESERVATION_LINES).order_by("created_at", "reservation_id")
 
 
 def reservation_ids_held(*, created_before):
@@ -69,6 +73,6 @@ def reservation_ids_held(*, created_before):
 
 def reservation_get(*, reservation_id):
     try:
-        return StockReservation.objects.prefetch_related("lines__product").get(reservation_id=reservation_id)
+        return StockReservation.objects.prefetch_related(RESERVATION_LINES).get(reservation_id=reservation_id)
     except StockReservation.DoesNotExist:
         raise NotFound(f"No stock reservation {reservation_id!r}.") from None

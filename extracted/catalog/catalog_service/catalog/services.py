@@ -112,9 +112,6 @@ def stock_reserve(*, reservation_id, lines):
     wanted = _normalise_lines(lines)
     if not wanted:
         raise ApplicationError("A reservation needs at least one line.", field="lines")
-    existing = StockReservation.objects.filter(reservation_id=reservation_id).first()
-    if existing is not None:
-        return _replay(existing, wanted), False
     try:
         with transaction.atomic():
             return _reserve(reservation_id, wanted)
@@ -131,9 +128,11 @@ def _reserve(reservation_id, wanted):
         product.sku: product
         for product in Product.objects.select_for_update().filter(sku__in=wanted, is_active=True).order_by("sku")
     }
-    # A request with the same id may have committed while this one waited for
-    # the locks (a retry racing the original): its reservation is the answer,
-    # not the "not enough stock" that its own taking of the stock would give.
+    # A request with the same id may have committed before this one (a replay),
+    # or while it waited for the locks (a retry racing the original): its
+    # reservation is the answer, not the "not enough stock" that its own taking
+    # of the stock would give. Looked for once, here, so a new reservation
+    # (the common case) costs no query for it before the locks.
     existing = StockReservation.objects.filter(reservation_id=reservation_id).first()
     if existing is not None:
         return _replay(existing, wanted), False
