@@ -71,7 +71,8 @@ def run_dir(env: Mapping[str, str] = os.environ) -> Path:
 
 def processes() -> list[str]:
     """The processes `shop up` runs, facade first: the monolith, every extracted service, and the
-    payment relay (`manage.py payments_relay`, which delivers the payments a request could not settle).
+    payment relay (`manage.py payments_relay`, which delivers the payments a request could not settle
+    and commits paid orders' stock in a catalog service).
 
     The extracted services run beside the monolith whatever the stage, so that the stage can
     change without a restart (`shop stage N`) and the two can be compared side by side.
