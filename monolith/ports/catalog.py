@@ -69,7 +69,8 @@ class ProductInfo:
 
 @dataclass(frozen=True)
 class ReservedLine:
-    """A line of a stock reservation, priced as the catalog held the product when it reserved it."""
+    """A line of a stock reservation, priced as the product was when reserved (for a repeated
+    reservation_id, as it is now: the monolith never repeats one when placing an order)."""
 
     sku: str
     quantity: int
