@@ -3,6 +3,7 @@ from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +15,8 @@ from .filters import ProductFilter, StockReservationFilter
 from .serializers import (
     CategorySerializer,
     ProductSerializer,
+    StockReservationCommitsRequestSerializer,
+    StockReservationCommitsSerializer,
     StockReservationRecordSerializer,
     StockReservationRequestSerializer,
     StockReservationSerializer,
@@ -231,6 +234,25 @@ class StockReservationCommitView(_ReservationActionView):
     """Commit a held reservation: its stock is sold. Committing twice is harmless."""
 
     service = staticmethod(services.stock_commit)
+
+
+@extend_schema(
+    tags=["catalog"],
+    request=StockReservationCommitsRequestSerializer,
+    responses={200: StockReservationCommitsSerializer, **_errors(400, 401, 403)},
+    description="Commit up to 100 held reservations in one call (what the monolith's relay does with "
+                "paid orders). Committing twice is harmless; a released or unknown id is reported, "
+                "not an error, and does not stop the others.",
+)
+class StockReservationCommitsView(APIView):
+    permission_classes = [IsStaffOrService]
+    # JSON only: a form field cannot say whether one id is a list of one or a string.
+    parser_classes = [JSONParser]
+
+    def post(self, request):
+        data = StockReservationCommitsRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.stock_commit_many(**data.validated_data))
 
 
 @ACTION_SCHEMA

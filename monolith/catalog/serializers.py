@@ -35,9 +35,26 @@ class ReservationLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=10_000)
 
 
+RESERVATION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
 class StockReservationRequestSerializer(serializers.Serializer):
-    reservation_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", max_length=64)
+    reservation_id = serializers.RegexField(RESERVATION_ID_PATTERN, max_length=64)
     lines = ReservationLineSerializer(many=True, allow_empty=False, max_length=100)
+
+
+class StockReservationCommitsRequestSerializer(serializers.Serializer):
+    reservation_ids = serializers.ListField(
+        child=serializers.RegexField(RESERVATION_ID_PATTERN, max_length=64), allow_empty=False, max_length=100
+    )
+
+
+class StockReservationCommitsSerializer(serializers.Serializer):
+    """What a batch commit did with each id asked, in the order asked."""
+
+    committed = serializers.ListField(child=serializers.CharField(), help_text="Committed now or before.")
+    released = serializers.ListField(child=serializers.CharField(), help_text="Released before: not committed (the one-by-one commit's 409).")
+    unknown = serializers.ListField(child=serializers.CharField(), help_text="No such reservation (the one-by-one commit's 404).")
 
 
 class StockReservationRecordSerializer(serializers.Serializer):

@@ -267,7 +267,7 @@ def payment_settle(*, attempt, payment):
 
     A failed payment gives its stock back now, for other shoppers. A successful one commits the
     reservation in this transaction when the catalog shares it (stage 0); a catalog in another
-    process is told by the relay instead (order_stock_commit), off the shopper's path: the
+    process is told by the relay instead (order_stock_commit_due), off the shopper's path: the
     commit changes no stock count, and the reservation holds the units until then.
     """
     order = Order.objects.select_for_update().get(pk=attempt.order_id)
@@ -310,31 +310,29 @@ def payment_attempts_due(*, limit):
     return due
 
 
-def order_stock_commits_due(*, limit):
-    """Paid orders whose reservation is still to be committed (for the relay), oldest first."""
-    return list(Order.objects.filter(stock_commit_due=True).order_by("updated_at")[:limit])
-
-
 @transaction.atomic
-def order_stock_commit(*, order):
-    """Commit a paid order's reservation in the catalog, for the relay. Idempotent; True when done here.
+def order_stock_commit_due(*, limit):
+    """Commit the reservations of up to `limit` paid orders due for it, in one catalog call, for
+    the relay; returns how many orders were done.
 
-    The order's lock is taken with SKIP LOCKED, so two relays never commit one order at once.
-    Raises ServiceUnavailable when the catalog cannot be reached: it stays due.
+    The orders are locked with SKIP LOCKED, so two relays never take the same one. Raises
+    ServiceUnavailable when the catalog cannot be reached: they all stay due.
     """
-    order = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk, stock_commit_due=True).first()
-    if order is None:
-        return False  # committed meanwhile, or another relay has it
-    try:
-        get_catalog().commit(reservation_id=order.reservation_id)
-    except (Conflict, NotFound) as error:
-        # No retry can commit it: the reservation was released or is gone, so the paid units may
-        # have been sold again. Say so loudly, once, and stop trying.
-        logger.error("Order %s is paid, but its reservation %s cannot be committed: %s. Check its stock by hand.",
-                     order.number, order.reservation_id, error)
-    order.stock_commit_due = False
-    order.save(update_fields=["stock_commit_due"])
-    return True
+    orders = list(Order.objects.select_for_update(skip_locked=True).filter(stock_commit_due=True)
+                  .order_by("updated_at").only("number", "reservation_attempt")[:limit])
+    if not orders:
+        return 0
+    outcome = get_catalog().commit_many(reservation_ids=[order.reservation_id for order in orders])
+    lost = set(outcome.released) | set(outcome.unknown)
+    for order in orders:
+        if order.reservation_id in lost:
+            # No retry can commit it: the reservation was released or is gone, so the paid units
+            # may have been sold again. Say so loudly, once, and stop trying.
+            logger.error("Order %s is paid, but its reservation %s cannot be committed (%s). Check its stock by hand.",
+                         order.number, order.reservation_id,
+                         "released" if order.reservation_id in outcome.released else "no such reservation")
+    Order.objects.filter(pk__in=[order.pk for order in orders]).update(stock_commit_due=False)
+    return len(orders)
 
 
 def _payment_info(attempt):

@@ -86,6 +86,20 @@ class ReservedLine:
 
 
 @dataclass(frozen=True)
+class StockCommits:
+    """What committing a batch of reservations did with each id, in the order asked."""
+
+    committed: list[str]  # committed now, or before
+    released: list[str]  # released before: cannot be committed
+    unknown: list[str]  # no such reservation
+
+    @classmethod
+    def from_body(cls, body):
+        """Build from the catalog API's answer to POST /api/catalog/stock-reservation-commits/."""
+        return cls(committed=body["committed"], released=body["released"], unknown=body["unknown"])
+
+
+@dataclass(frozen=True)
 class ProductPage:
     products: list[ProductInfo]
     count: int
@@ -129,6 +143,10 @@ class CatalogPort(Protocol):
 
     def commit(self, *, reservation_id: str) -> None: ...
 
+    def commit_many(self, *, reservation_ids: list[str]) -> StockCommits:
+        """Commit a batch (up to 100) at once: a released or unknown id is reported, not raised."""
+        ...
+
     def release(self, *, reservation_id: str) -> None: ...
 
     def held_reservations(self, *, older_than: datetime) -> list[str]:
@@ -170,6 +188,9 @@ class LocalCatalog:
 
     def commit(self, *, reservation_id):
         services.stock_commit(reservation_id=reservation_id)
+
+    def commit_many(self, *, reservation_ids):
+        return StockCommits.from_body(services.stock_commit_many(reservation_ids=reservation_ids))
 
     def release(self, *, reservation_id):
         services.stock_release(reservation_id=reservation_id)

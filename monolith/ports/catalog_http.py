@@ -25,7 +25,7 @@ from urllib3.util.retry import Retry
 
 from monolith.core.errors import ApplicationError, Conflict, NotFound
 
-from .catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage, ReservedLine
+from .catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage, ReservedLine, StockCommits
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +208,11 @@ class RemoteCatalog:
 
     def commit(self, *, reservation_id):
         self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/", timeout=WRITE_TIMEOUT)
+
+    def commit_many(self, *, reservation_ids):
+        body = self._ok("POST", "stock-reservation-commits/", json={"reservation_ids": reservation_ids},
+                        timeout=WRITE_TIMEOUT)
+        return StockCommits.from_body(body)
 
     def release(self, *, reservation_id):
         self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/release/", timeout=WRITE_TIMEOUT)

@@ -73,6 +73,9 @@ class ShadowCatalog:
     def commit(self, *, reservation_id):
         self.local.commit(reservation_id=reservation_id)
 
+    def commit_many(self, *, reservation_ids):
+        return self.local.commit_many(reservation_ids=reservation_ids)
+
     def release(self, *, reservation_id):
         self.local.release(reservation_id=reservation_id)
 

@@ -58,6 +58,11 @@ class StagedCatalog:
             gate.CATALOG.hold_shared()
             self._current().commit(**kwargs)
 
+    def commit_many(self, **kwargs):
+        with transaction.atomic():
+            gate.CATALOG.hold_shared()
+            return self._current().commit_many(**kwargs)
+
     def release(self, **kwargs):
         with transaction.atomic():
             gate.CATALOG.hold_shared()

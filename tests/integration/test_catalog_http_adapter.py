@@ -246,6 +246,7 @@ def reservation_story(catalog, first, second):
     """Reserve, replay, misuse, commit and release on `catalog`: every outcome and the stock after each step."""
     lines = [{"sku": first, "quantity": 2}, {"sku": second, "quantity": 1}]
     held, released, key = f"held-{uuid.uuid4().hex}", f"released-{uuid.uuid4().hex}", f"never-{uuid.uuid4().hex}"
+    batch = f"batch-{uuid.uuid4().hex}"
 
     def stock():
         return sorted((sku, product.stock) for sku, product in uncached(catalog).products([first, second]).items())
@@ -262,10 +263,13 @@ def reservation_story(catalog, first, second):
         outcome(lambda: catalog.release(reservation_id=released)),
         outcome(lambda: catalog.commit(reservation_id=released)),  # released: a Conflict
         outcome(lambda: catalog.commit(reservation_id=key)),  # no such reservation
+        outcome(lambda: catalog.reserve(reservation_id=batch, lines=lines[:1])), stock(),
+        outcome(lambda: catalog.commit_many(reservation_ids=[batch, released, key, held])), stock(),
         outcome(lambda: catalog.reserve(reservation_id=key, lines=[{"sku": "NOPE-0001", "quantity": 1}])),
     ]
     # The ids differ between the two runs: say them alike, so the stories compare.
-    return [str(step).replace(held, "HELD").replace(released, "RELEASED").replace(key, "KEY") for step in story]
+    return [str(step).replace(held, "HELD").replace(released, "RELEASED").replace(key, "KEY").replace(batch, "BATCH")
+            for step in story]
 
 
 def test_reservations_tell_the_same_story(local, remote, twins):
@@ -410,6 +414,31 @@ def test_the_relay_commits_a_paid_orders_stock_once_the_catalog_is_back(
     reservation = peer.api.get(f"{peer.url}/api/catalog/stock-reservations/{placed.reservation_id}/", timeout=5).json()
     assert reservation["status"] == "committed"
     assert peer.product(sku)["stock"] == 4
+
+
+def test_the_relay_commits_every_paid_order_due_in_one_go_and_gives_up_on_a_released_reservation(
+    remote_settings, fresh_adapters, peer, twins, place_order, api, caplog,
+):
+    remote_settings.CATALOG_BACKEND = "remote"
+    sku = twins(5)
+    numbers = []
+    for _ in range(3):
+        order = place_order([{"sku": sku, "quantity": 1}])
+        paid = api.post(f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json",
+                        headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert paid.status_code == 201, paid.content
+        numbers.append(order["number"])
+    lost = Order.objects.get(number=numbers[1])
+    peer.api.post(f"{peer.url}/api/catalog/stock-reservations/{lost.reservation_id}/release/", timeout=5).raise_for_status()
+
+    call_command("payments_relay", "--once", stdout=io.StringIO())
+
+    orders = Order.objects.filter(number__in=numbers)
+    assert [order.stock_commit_due for order in orders] == [False, False, False]
+    statuses = {order.number: peer.api.get(f"{peer.url}/api/catalog/stock-reservations/{order.reservation_id}/",
+                                           timeout=5).json()["status"] for order in orders}
+    assert statuses == {numbers[0]: "committed", numbers[1]: "released", numbers[2]: "committed"}
+    assert f"Order {numbers[1]} is paid, but its reservation" in caplog.text
 
 
 # Outage: fail fast, open the breaker, recover

@@ -16,6 +16,7 @@ CATALOG = {
     "/api/catalog/stock-reservations/{reservation_id}/",
     "/api/catalog/stock-reservations/{reservation_id}/commit/",
     "/api/catalog/stock-reservations/{reservation_id}/release/",
+    "/api/catalog/stock-reservation-commits/",
 }
 ORDERS = {
     "/api/orders/",

@@ -3,6 +3,8 @@
 Adapted from the monolith's tests/integration/test_stock_reservations.py.
 """
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog_service.catalog import services
 from catalog_service.catalog.models import Product, StockReservation
@@ -143,6 +145,68 @@ def test_an_unknown_reservation_is_a_json_404(staff_api, db, action):
     assert response.json()["detail"]
 
 
+COMMITS = "/api/catalog/stock-reservation-commits/"
+
+
+def test_a_batch_commit_commits_the_held_and_reports_the_rest(staff_api, beans):
+    for reservation_id in ("order-1", "order-2", "order-3"):
+        reserve(staff_api, reservation_id, ("COF-1", 1))
+    staff_api.post(f"{RESERVATIONS}order-2/release/")
+    staff_api.post(f"{RESERVATIONS}order-3/commit/")
+
+    response = staff_api.post(COMMITS, {"reservation_ids": ["order-3", "nope", "order-2", "order-1", "order-1"]},
+                              format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"committed": ["order-3", "order-1"], "released": ["order-2"], "unknown": ["nope"]}
+    statuses = dict(StockReservation.objects.values_list("reservation_id", "status"))
+    assert statuses == {"order-1": "committed", "order-2": "released", "order-3": "committed"}
+    assert stock("COF-1") == 3  # a commit changes no stock count; the release gave its unit back
+
+
+def test_a_batch_commit_costs_the_same_queries_for_one_reservation_or_many(staff_api, beans, django_assert_num_queries):
+    for n in range(5):  # COF-1 has 5 in stock
+        reserve(staff_api, f"order-{n}", ("COF-1", 1))
+    with CaptureQueriesContext(connection) as one:
+        services.stock_commit_many(reservation_ids=["order-0"])
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        outcome = services.stock_commit_many(reservation_ids=[f"order-{n}" for n in range(1, 5)])
+
+    assert outcome["committed"] == [f"order-{n}" for n in range(1, 5)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({}, id="empty"),
+        pytest.param({"reservation_ids": []}, id="no-ids"),
+        pytest.param({"reservation_ids": "order-1"}, id="not-a-list"),
+        pytest.param({"reservation_ids": ["order 1"]}, id="space-in-id"),
+        pytest.param({"reservation_ids": ["o" * 65]}, id="long-id"),
+        pytest.param({"reservation_ids": [None]}, id="null-id"),
+        pytest.param({"reservation_ids": [f"order-{n}" for n in range(101)]}, id="101-ids"),
+    ],
+)
+def test_bad_batch_commit_input_is_a_400_naming_the_field(staff_api, beans, body):
+    reserve(staff_api, "order-1", ("COF-1", 1))
+
+    response = staff_api.post(COMMITS, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "reservation_ids" in response.json()
+    assert StockReservation.objects.get().status == "held"
+
+
+def test_a_batch_commit_takes_json_only(staff_api, beans):
+    reserve(staff_api, "order-1", ("COF-1", 1))
+
+    response = staff_api.post(COMMITS, {"reservation_ids": "order-1"}, format="multipart")
+
+    assert response.status_code == 415, response.content
+    assert StockReservation.objects.get().status == "held"
+
+
 @pytest.mark.parametrize(
     "lines",
     [
@@ -199,6 +263,7 @@ def test_anonymous_users_and_customers_cannot_touch_reservations(api, customer_a
         assert client.get(f"{RESERVATIONS}order-1/").status_code in (401, 403)
         assert client.post(f"{RESERVATIONS}order-1/release/").status_code in (401, 403)
         assert client.post(f"{RESERVATIONS}order-1/commit/").status_code in (401, 403)
+        assert client.post(COMMITS, {"reservation_ids": ["order-1"]}, format="json").status_code in (401, 403)
 
     assert stock("COF-1") == 4
     assert StockReservation.objects.get().status == "held"
