@@ -103,7 +103,11 @@ def status() -> int:
     print(f"\n{'prefix':16}{'routed to':12}answered by (X-Served-By through the facade)")
     for prefix in ["/", *stack.STAGE_ROUTES[max(stack.STAGE_ROUTES)]]:
         routed_to = stack.STAGE_ROUTES[stage].get(prefix, "monolith")
-        _, served_by = _probe(facade_url + prefix.lstrip("/"))
+        # An API prefix is probed at its Swagger UI page: public, cheap and served by whichever
+        # process owns the prefix. The bare prefix has no page, and its 404 or 401 would be
+        # logged as a warning by the owner at every `shop status`.
+        probe = prefix if prefix == "/" else prefix + "docs/"
+        _, served_by = _probe(facade_url + probe.lstrip("/"))
         problems += served_by != routed_to
         print(f"{prefix:16}{routed_to:12}{served_by}")
     return 1 if problems else 0
