@@ -115,8 +115,11 @@ class Shopper:
             return "connection error"
 
 
-def outcome(monolith, payments, numbers):
-    """Wait until every order is final; then the counts: orders by status, charges, lost, duplicated."""
+def outcome(record, monolith, payments, numbers):
+    """Wait until every order is final; then the counts: orders by status, charges, lost, duplicated.
+
+    `record` is the test's record_property: tests/faults/conftest.py prints what it records at the
+    end of the run, passed or failed, so that CI shows the counts."""
     deadline = time.monotonic() + SETTLE_WITHIN
     while True:
         statuses = _order_statuses(monolith, numbers)
@@ -135,7 +138,7 @@ def outcome(monolith, payments, numbers):
         "lost": sum(status not in ("paid", "payment_failed") for status in statuses.values()),
         "duplicated": sum(count > 1 for count in succeeded.values()),
     }
-    print(f"\n{counts}")
+    record("counts", counts)
     return statuses, succeeded, counts
 
 
@@ -151,8 +154,8 @@ def stock(monolith):
     return monolith.api.get(f"{monolith.url}/api/catalog/products/{SKU}/", timeout=10).json()["stock"]
 
 
-def assert_invariants(monolith, payments, numbers, stock_before, declined=()):
-    statuses, succeeded, counts = outcome(monolith, payments, numbers)
+def assert_invariants(record, monolith, payments, numbers, stock_before, declined=()):
+    statuses, succeeded, counts = outcome(record, monolith, payments, numbers)
     assert counts["lost"] == 0, statuses
     assert counts["duplicated"] == 0, succeeded
     for number, status in statuses.items():
@@ -163,7 +166,9 @@ def assert_invariants(monolith, payments, numbers, stock_before, declined=()):
     assert stock(monolith) == stock_before - sum(status == "paid" for status in statuses.values())
 
 
-def test_a_payments_outage_during_200_checkouts_loses_no_order_and_charges_none_twice(monolith, payments, relay):
+def test_a_payments_outage_during_200_checkouts_loses_no_order_and_charges_none_twice(
+    monolith, payments, relay, record_property,
+):
     before = stock(monolith)
     shoppers = [Shopper(monolith.url) for _ in range(4)]
     cards = [DECLINED_CARD if n % 10 == 0 else GOOD_CARD for n in range(200)]
@@ -179,25 +184,25 @@ def test_a_payments_outage_during_200_checkouts_loses_no_order_and_charges_none_
         payments.start()
         list(pool.map(buy, range(140, 200)))
 
-    print(f"\npay answers: {dict(answers)}")
+    record_property("pay answers", dict(answers))
     assert answers[202] > 0  # some waited for the relay
     placed = [number for shopper in shoppers for number in shopper.placed]
     declined = {number for shopper in shoppers for number, (_, card) in shopper.keys.items() if card is DECLINED_CARD}
-    assert_invariants(monolith, payments, placed, before, declined)
+    assert_invariants(record_property, monolith, payments, placed, before, declined)
 
 
-def test_an_answer_after_the_client_timed_out_is_not_charged_again(monolith, payments, relay):
+def test_an_answer_after_the_client_timed_out_is_not_charged_again(monolith, payments, relay, record_property):
     before = stock(monolith)
     shopper = Shopper(monolith.url)
     set_faults(payments, timeout_after_charge_ms=4000)  # past the adapter's 3 s read timeout
     answers = Counter(shopper.checkout(GOOD_CARD) for _ in range(3))
     set_faults(payments)
 
-    print(f"\npay answers: {dict(answers)}")
-    assert_invariants(monolith, payments, shopper.placed, before)
+    record_property("pay answers", dict(answers))
+    assert_invariants(record_property, monolith, payments, shopper.placed, before)
 
 
-def test_killing_the_relay_mid_delivery_loses_nothing(monolith, payments, relay):
+def test_killing_the_relay_mid_delivery_loses_nothing(monolith, payments, relay, record_property):
     before = stock(monolith)
     shopper = Shopper(monolith.url)
     payments.stop()
@@ -209,10 +214,10 @@ def test_killing_the_relay_mid_delivery_loses_nothing(monolith, payments, relay)
     relay.kill()
     relay.start()
 
-    assert_invariants(monolith, payments, shopper.placed, before)
+    assert_invariants(record_property, monolith, payments, shopper.placed, before)
 
 
-def test_killing_the_monolith_mid_payment_loses_nothing(monolith, payments, relay):
+def test_killing_the_monolith_mid_payment_loses_nothing(monolith, payments, relay, record_property):
     before = stock(monolith)
     shoppers = [Shopper(monolith.url) for _ in range(4)]
     set_faults(payments, latency_ms=2000)  # every charge takes 2 s: the monolith dies during some
@@ -233,5 +238,5 @@ def test_killing_the_monolith_mid_payment_loses_nothing(monolith, payments, rela
         for number in shopper.placed:
             shopper.pay(number)
 
-    print(f"\npay answers before the restart: {dict(answers)}")
-    assert_invariants(monolith, payments, [n for s in shoppers for n in s.placed], before)
+    record_property("pay answers before the restart", dict(answers))
+    assert_invariants(record_property, monolith, payments, [n for s in shoppers for n in s.placed], before)
