@@ -2,7 +2,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from monolith.ports.catalog import ProductInfo, get_catalog
+from monolith.ports.catalog import ProductInfo
+from monolith.wiring import get_catalog
 
 SESSION_KEY = "cart"
 

@@ -1,6 +1,6 @@
 """Cart writes, checked against the catalog's stock at the time of the change."""
 from monolith.core.errors import ApplicationError
-from monolith.ports.catalog import get_catalog
+from monolith.wiring import get_catalog
 
 from .selectors import SESSION_KEY, cart_quantities
 

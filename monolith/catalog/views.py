@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 from monolith.cart.forms import CartAddForm
 from monolith.core.errors import NotFound
-from monolith.ports.catalog import get_catalog
+from monolith.wiring import get_catalog
 
 LIST_FILTERS = ("category", "q", "ordering", "in_stock", "min_price", "max_price")
 

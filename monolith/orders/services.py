@@ -18,8 +18,9 @@ from django.utils import timezone
 from monolith.core import cards
 from monolith.core.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable
 from monolith.core.idempotency import fingerprint
-from monolith.ports.catalog import get_catalog
-from monolith.ports.payments import PaymentInfo, PaymentResult, get_payments
+from monolith.wiring import get_catalog
+from monolith.ports.payments import PaymentInfo, PaymentResult
+from monolith.wiring import get_payments
 
 from . import card_vault
 from .models import Order, OrderLine, OrderPayment

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monolith.core.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable
-from monolith.ports.catalog import get_catalog
+from monolith.wiring import get_catalog
 
 from . import selectors, services
 from .models import Order
