@@ -3,13 +3,11 @@
 Payments, their refunds and their idempotency keys, each as a JSON-ready row keyed by an id that
 survives the move (a payment's and a refund's UUID, a key's key). export_rows() reads them all;
 import_rows() writes rows as they are, timestamps included, creating or updating by key and never
-deleting; checksum() tells equal rows from different ones. The payments service has the same
-module (payments_service/payments/transfer.py), behind its /ops/payments/ endpoints, so that the
-monolith's `manage.py set_stage` can move the records either way and verify them row by row.
+deleting. The payments service has the same module (payments_service/payments/transfer.py), behind
+its /ops/payments/ endpoints, so that the monolith's `manage.py set_stage` can move the records
+either way (monolith/strangler/payments_move.py) and verify them row by row (the checksum is
+monolith/strangler/moves.py's, which compares the rows of every move).
 """
-import hashlib
-import json
-
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
@@ -39,10 +37,6 @@ def export_rows():
         kind: {str(getattr(obj, key)): {f: _plain(getattr(obj, f)) for f in fields} for obj in model.objects.order_by(key)}
         for kind, (model, key, fields) in KINDS.items()
     }
-
-
-def checksum(row):
-    return hashlib.sha256(json.dumps(row, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @transaction.atomic

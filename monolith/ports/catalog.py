@@ -1,15 +1,17 @@
-"""The catalog port: what cart, checkout and the shop pages need to know about products."""
+"""The catalog port: what cart, checkout and the shop pages need to know about products.
+
+Only the port itself: its Protocol, the DTOs it answers with and its error. The adapters are in
+monolith/adapters/ (catalog_local, catalog_http, catalog_shadow, catalog_staged), and
+monolith/wiring.py chooses one; callers ask `wiring.get_catalog()`.
+"""
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from django.core.paginator import Paginator
 from django.utils.dateparse import parse_datetime
 
 from monolith.core.errors import ServiceUnavailable
-from monolith.ports import adapter
-from monolith.catalog import selectors, services
 
 
 class CatalogUnavailable(ServiceUnavailable):
@@ -152,90 +154,3 @@ class CatalogPort(Protocol):
     def held_reservations(self, *, older_than: datetime) -> list[str]:
         """The ids of the reservations still held that were made before `older_than` (never cached)."""
         ...
-
-
-class LocalCatalog:
-    """The catalog context in this process: calls its selectors and services directly."""
-
-    shares_transaction = True
-
-    def categories(self):
-        return [CategoryInfo(c.slug, c.name, c.description) for c in selectors.category_list()]
-
-    def product_page(self, *, filters, page, per_page):
-        paginator = Paginator(selectors.product_list(filters=filters), per_page)
-        page_obj = paginator.get_page(page)  # a bad or too large page number shows the nearest page
-        return ProductPage(
-            products=[_product_info(p) for p in page_obj.object_list],
-            count=paginator.count,
-            number=page_obj.number,
-            num_pages=paginator.num_pages,
-        )
-
-    def product(self, sku):
-        return _product_info(selectors.product_get(sku=sku))
-
-    def products(self, skus):
-        return {sku: _product_info(p) for sku, p in selectors.products_by_sku(skus=skus).items()}
-
-    def reserve(self, *, reservation_id, lines):
-        reservation, _ = services.stock_reserve(reservation_id=reservation_id, lines=lines)
-        return {
-            line.product.sku: ReservedLine(sku=line.product.sku, quantity=line.quantity, name=line.product.name,
-                                           price=line.product.price, currency=line.product.currency)
-            for line in reservation.lines.select_related("product")
-        }
-
-    def commit(self, *, reservation_id):
-        services.stock_commit(reservation_id=reservation_id)
-
-    def commit_many(self, *, reservation_ids):
-        return StockCommits.from_body(services.stock_commit_many(reservation_ids=reservation_ids))
-
-    def release(self, *, reservation_id):
-        services.stock_release(reservation_id=reservation_id)
-
-    def held_reservations(self, *, older_than):
-        return selectors.reservation_ids_held(created_before=older_than)
-
-
-def _product_info(product):
-    return ProductInfo(
-        sku=product.sku,
-        name=product.name,
-        slug=product.slug,
-        description=product.description,
-        category=product.category.slug,
-        price=product.price,
-        currency=product.currency,
-        stock=product.stock,
-        is_active=product.is_active,
-        updated_at=product.updated_at,
-    )
-
-
-def _remote_catalog():
-    # Imported when first asked for: catalog_http imports this module's DTOs and errors.
-    from monolith.ports.catalog_http import RemoteCatalog
-
-    return RemoteCatalog()
-
-
-def _shadow_catalog():
-    # Imported when first asked for, as the remote adapter is: it imports this module.
-    from monolith.ports.catalog_shadow import ShadowCatalog
-
-    return ShadowCatalog()
-
-
-def _staged_catalog():
-    from monolith.ports.catalog_staged import StagedCatalog
-
-    return StagedCatalog(local=LocalCatalog, remote=_remote_catalog)
-
-
-ADAPTERS = {"stage": _staged_catalog, "local": LocalCatalog, "remote": _remote_catalog, "shadow": _shadow_catalog}
-
-
-def get_catalog() -> CatalogPort:
-    return adapter("CATALOG_BACKEND", ADAPTERS)

@@ -1,4 +1,9 @@
-"""The payments port: how orders charge a card and learn how a payment ended."""
+"""The payments port: how orders charge a card and learn how a payment ended.
+
+Only the port itself: its Protocol, the DTOs it answers with and its error. The adapters are in
+monolith/adapters/ (payments_local, payments_http, payments_staged), and monolith/wiring.py
+chooses one; callers ask `wiring.get_payments()`.
+"""
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -8,9 +13,6 @@ from uuid import UUID
 from django.utils.dateparse import parse_datetime
 
 from monolith.core.errors import ServiceUnavailable
-from monolith.ports import adapter
-from monolith.payments import selectors, services
-from monolith.payments.serializers import PaymentSerializer
 
 
 class PaymentsUnavailable(ServiceUnavailable):
@@ -65,69 +67,17 @@ class PaymentResult:
 
 class PaymentsPort(Protocol):
     """Errors are ApplicationErrors (422 for a reused key with another request) or
-    django ValidationErrors naming the bad card field."""
+    django ValidationErrors naming the bad card field; PaymentsUnavailable when the payment
+    cannot be settled now.
 
-    def pay(self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict) -> PaymentResult: ...
+    `shares_transaction` says whether a charge is written in this process's database, inside the
+    caller's transaction, or in another process's (then never inside an open transaction of ours).
+    """
+
+    shares_transaction: bool
+
+    def pay(
+        self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict
+    ) -> PaymentResult: ...
 
     def payments_for_order(self, order_number: str) -> list[PaymentInfo]: ...
-
-
-class LocalPayments:
-    """The payments context in this process."""
-
-    # The charge is written in this database, in the caller's transaction if there is one.
-    shares_transaction = True
-
-    def pay(self, *, idempotency_key, order_number, amount, currency, card):
-        _, body, replayed = services.payment_create(
-            idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card
-        )
-        return PaymentResult(PaymentInfo.from_body(body), replayed)
-
-    def payments_for_order(self, order_number):
-        return [
-            PaymentInfo.from_body(PaymentSerializer(p).data)
-            for p in selectors.payment_list(order_number=order_number)
-        ]
-
-
-def _remote_payments():
-    from monolith.ports.payments_http import RemotePayments
-
-    return RemotePayments()
-
-
-class StagedPayments:
-    """The adapter the stage asks for: in-process up to stage 1, the payments service at stage 2."""
-
-    def __init__(self):
-        self._adapters = {}
-
-    def current(self):
-        from monolith.strangler.selectors import current_stage
-
-        remote = current_stage() >= 2
-        if remote not in self._adapters:
-            self._adapters[remote] = _remote_payments() if remote else LocalPayments()
-        return self._adapters[remote]
-
-    @property
-    def shares_transaction(self):
-        return self.current().shares_transaction
-
-    def pay(self, **kwargs):
-        # Through the payments' gate, to the owner found once inside (monolith/strangler/gate.py).
-        from monolith.strangler import gate
-
-        with gate.PAYMENTS.shared():
-            return self.current().pay(**kwargs)
-
-    def payments_for_order(self, order_number):
-        return self.current().payments_for_order(order_number)
-
-
-ADAPTERS = {"stage": StagedPayments, "local": LocalPayments, "remote": _remote_payments}
-
-
-def get_payments() -> PaymentsPort:
-    return adapter("PAYMENTS_BACKEND", ADAPTERS)

@@ -61,3 +61,5 @@ class Gate:
 
 CATALOG = Gate("catalog", 0x53484F5043415431)  # "SHOPCAT1" in ASCII
 PAYMENTS = Gate("payments", 0x53484F5050415931)  # "SHOPPAY1"
+# Each context of the stage table (monolith/strangler/stages.py) by name.
+BY_CONTEXT = {"catalog": CATALOG, "payments": PAYMENTS}

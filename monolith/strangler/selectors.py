@@ -1,8 +1,10 @@
 """What the rest of the monolith asks about the stage: always read afresh, never cached.
 
 A cached stage would let a worker reserve stock in its own database after the switch has handed
-the catalog to the catalog service. The read is one primary-key lookup.
+the catalog to the catalog service. The read is one primary-key lookup. Who owns what at which
+stage is the stage table's (monolith/strangler/stages.py).
 """
+from . import stages
 from .models import Stage
 
 SINGLETON = 1  # the one row's id
@@ -14,13 +16,9 @@ def current_stage() -> int:
     return number or 0
 
 
-# The stage from which each extracted service owns its context (CONTRACT.md, "Stages").
-OWNED_FROM = {"catalog": 1, "payments": 2}
-
-
-def service_owns(service: str) -> bool:
-    """Whether `service` ("catalog" or "payments") owns its context at the recorded stage."""
-    return current_stage() >= OWNED_FROM[service]
+def service_owns(context: str) -> bool:
+    """Whether the service of `context` ("catalog" or "payments") owns it at the recorded stage."""
+    return stages.owner(context, current_stage()) != stages.MONOLITH
 
 
 def catalog_is_remote() -> bool:

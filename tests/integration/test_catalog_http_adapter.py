@@ -24,13 +24,16 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from log_request_id import local as request_local
 
-from monolith import ports
+from monolith import wiring
+from monolith.adapters import catalog_http
+from monolith.adapters.catalog_http import RemoteCatalog
+from monolith.adapters.catalog_local import LocalCatalog
 from monolith.catalog.models import Category, Product
+from monolith.core import service_client
 from monolith.core.errors import ApplicationError, ServiceUnavailable
 from monolith.orders.models import Order
-from monolith.ports import catalog_http
-from monolith.ports.catalog import CatalogUnavailable, LocalCatalog, ReservedLine, get_catalog
-from monolith.ports.catalog_http import RemoteCatalog
+from monolith.ports.catalog import CatalogUnavailable, ReservedLine
+from monolith.wiring import get_catalog
 from tests.conftest import GOOD_CARD, SHIPPING
 from tests.servers import MONOLITH, free_port, listening, serve
 
@@ -129,9 +132,10 @@ def twins(peer, local):
 
 
 @pytest.fixture
-def fresh_adapters(monkeypatch):
+def fresh_adapters():
     """Adapters made anew for this test from its settings (get_catalog() keeps one per process)."""
-    monkeypatch.setattr(ports, "_instances", {})
+    with wiring.override():
+        yield
 
 
 def uncached(catalog):
@@ -449,7 +453,7 @@ def test_a_stopped_catalog_is_unavailable_at_once_and_opens_the_breaker(settings
     settings.CATALOG_SERVICE_URL = CLOSED_URL
     remote = RemoteCatalog()
 
-    for _ in range(catalog_http.BREAKER_FAIL_MAX):
+    for _ in range(service_client.BREAKER_FAIL_MAX):
         started = time.monotonic()
         with pytest.raises(CatalogUnavailable):
             remote.categories()
@@ -517,18 +521,18 @@ def test_a_failing_catalog_is_asked_again_for_a_get_but_never_for_a_post(setting
         remote.reserve(reservation_id="order-1-1", lines=[{"sku": "COF-0001", "quantity": 1}])
 
     assert time.monotonic() - started < FAST  # Retry-After: 120 is not obeyed
-    assert Always503.hits == {"GET": 1 + catalog_http.RETRY.status, "POST": 1}
+    assert Always503.hits == {"GET": 1 + service_client.READ_RETRY.status, "POST": 1}
 
 
 def test_the_breaker_fails_fast_while_open_and_closes_when_the_catalog_is_back(remote, peer):
     # An sku that no product has: never cached, so every read asks the service.
     assert remote.products(["NOPE-0001"]) == {}
     peer.stop()
-    for _ in range(catalog_http.BREAKER_FAIL_MAX):
+    for _ in range(service_client.BREAKER_FAIL_MAX):
         with pytest.raises(CatalogUnavailable):
             remote.products(["NOPE-0001"])
     assert remote.breaker.current_state == "open"
-    assert remote.breaker.reset_timeout == catalog_http.BREAKER_RESET_SECONDS
+    assert remote.breaker.reset_timeout == service_client.BREAKER_RESET_SECONDS
 
     # Held open while the peer starts, however long that takes on a busy machine.
     remote.breaker.reset_timeout = 3600
@@ -574,7 +578,7 @@ def client_with_a_cart():
 def test_a_page_that_needs_the_catalog_says_it_is_unavailable(catalog_down, db, method, url, data):
     client = client_with_a_cart()
 
-    for _ in range(catalog_http.BREAKER_FAIL_MAX + 1):  # before the breaker opens, and after
+    for _ in range(service_client.BREAKER_FAIL_MAX + 1):  # before the breaker opens, and after
         started = time.monotonic()
         response = getattr(client, method)(url, data)
         assert time.monotonic() - started < FAST

@@ -18,7 +18,9 @@ from django.db import connection
 
 from monolith.catalog import services
 from monolith.catalog.models import Category, Product
-from monolith.catalog.transfer import CatalogService, TransferError, monolith_snapshot
+from monolith.catalog.transfer import export_rows as monolith_snapshot
+from monolith.strangler.catalog_move import CatalogService
+from monolith.strangler.moves import TransferError
 from monolith.orders.models import OrderLine
 from tests.servers import CATALOG, REPO, free_port, serve
 

@@ -18,11 +18,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from monolith import ports
+from monolith import wiring
+from monolith.adapters.catalog_shadow import ShadowCatalog, differences
 from monolith.catalog.models import Category, Product
 from monolith.parallel_run.models import ShadowDifference
-from monolith.ports.catalog import ProductInfo, get_catalog
-from monolith.ports.catalog_shadow import ShadowCatalog, differences
+from monolith.ports.catalog import ProductInfo
+from monolith.wiring import get_catalog
 from tests.servers import MONOLITH, free_port, listening, serve
 
 PEER_PORT = free_port()
@@ -63,15 +64,15 @@ def peer(tmp_path_factory):
 
 
 @pytest.fixture
-def shadow(peer, settings, db, monkeypatch):
+def shadow(peer, settings, db):
     """CATALOG_BACKEND=shadow against the peer, with the peer's rows in the test database and new adapters."""
     peer.ensure_running()
     seed_catalog()
     settings.CATALOG_BACKEND = "shadow"
     settings.CATALOG_SERVICE_URL = peer.url
     settings.CATALOG_SERVICE_TOKEN = PEER_TOKEN
-    monkeypatch.setattr(ports, "_instances", {})  # get_catalog() keeps one adapter per process: this test's
-    return settings
+    with wiring.override():  # get_catalog() keeps one adapter per process: this test's, built from these settings
+        yield settings
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from monolith import ports
+from monolith import wiring
 from monolith.catalog import services as catalog_services
 from monolith.catalog.models import Product, StockReservation
 from monolith.orders.models import Order, OrderPayment
@@ -30,20 +30,20 @@ def payments_service(tmp_path_factory):
 
 
 @pytest.fixture
-def stage2(transactional_db, payments_service, settings, monkeypatch):
+def stage2(transactional_db, payments_service, settings):
     """The monolith paying through the payments service (the outbox commits before it delivers:
     a transactional database, as in production)."""
     settings.PAYMENTS_BACKEND = "remote"
     settings.PAYMENTS_SERVICE_URL = payments_service.url
     settings.PAYMENTS_SERVICE_TOKEN = TOKEN
-    monkeypatch.setattr(ports, "_instances", {})
     with psycopg2.connect(payments_service.database_url) as database, database.cursor() as cursor:
         cursor.execute("TRUNCATE payments_refund, payments_payment, payments_idempotencykey CASCADE")
     database.close()
     faults(payments_service)  # none
     category = catalog_services.category_create(slug="beans", name="Beans")
     catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
-    return payments_service
+    with wiring.override():  # the payments adapter built afresh, from these settings
+        yield payments_service
 
 
 def faults(service, **values):
@@ -188,12 +188,13 @@ class RefusingPayments:
         raise ApplicationError("No payments for this merchant.", code="merchant_blocked", status_code=400)
 
 
-def test_a_payment_refused_outright_fails_at_once_and_releases_the_stock(db, settings, monkeypatch):
-    from monolith.ports import payments as payments_port
+@pytest.fixture
+def refusing_payments():
+    with wiring.override(payments=RefusingPayments()):
+        yield
 
-    monkeypatch.setitem(payments_port.ADAPTERS, "refusing", RefusingPayments)
-    settings.PAYMENTS_BACKEND = "refusing"
-    monkeypatch.setattr(ports, "_instances", {})
+
+def test_a_payment_refused_outright_fails_at_once_and_releases_the_stock(db, refusing_payments):
     category = catalog_services.category_create(slug="beans", name="Beans")
     catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
     client = APIClient()

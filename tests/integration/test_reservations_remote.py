@@ -13,10 +13,12 @@ from django.core.management import call_command
 from django.db import DatabaseError, OperationalError, connections, transaction
 from django.utils import timezone
 
-from monolith import ports
+from monolith import wiring
+from monolith.adapters.catalog_local import LocalCatalog
 from monolith.orders import services as order_services
 from monolith.orders.models import Order
-from monolith.ports.catalog import CatalogUnavailable, LocalCatalog, get_catalog
+from monolith.ports.catalog import CatalogUnavailable
+from monolith.wiring import get_catalog
 from tests.conftest import SHIPPING
 from tests.servers import CATALOG, free_port, serve
 
@@ -36,13 +38,13 @@ def service(tmp_path_factory):
 
 
 @pytest.fixture
-def remote(service, settings, monkeypatch):
+def remote(service, settings):
     """The monolith at stage 1 for this test: CATALOG_BACKEND=remote, pointed at the service."""
     settings.CATALOG_BACKEND = "remote"
     settings.CATALOG_SERVICE_URL = service.url
     settings.CATALOG_SERVICE_TOKEN = TOKEN
-    monkeypatch.setattr(ports, "_instances", {})  # get_catalog() keeps one adapter per process
-    return get_catalog()
+    with wiring.override():  # get_catalog() keeps one adapter per process: this test's, from these settings
+        yield get_catalog()
 
 
 @pytest.fixture
@@ -203,7 +205,7 @@ def test_when_the_release_fails_too_the_placements_error_stands_and_the_sweep_re
     monkeypatch.setattr(remote, "release", release_fails)
     with transaction.atomic(), pytest.raises(DatabaseError, match="after the service said yes"):
         place(sku, 2)
-    monkeypatch.setattr(ports, "_instances", {})  # a fresh adapter for the sweep, as cron's process has
+    wiring.reset()  # a fresh adapter for the sweep, as cron's process has
     assert reservation(service, reserved[0]) == "held"
 
     output = sweep("--older-than", "0")

@@ -12,11 +12,13 @@ import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from monolith import ports
+from monolith import wiring
 from monolith.catalog import services
 from monolith.catalog.models import Product, StockReservation
-from monolith.catalog.transfer import CatalogService, Difference, Move, monolith_snapshot
-from monolith.ports.catalog import get_catalog
+from monolith.catalog.transfer import export_rows as monolith_snapshot
+from monolith.strangler.catalog_move import CatalogService
+from monolith.strangler.moves import Difference, Move
+from monolith.wiring import get_catalog
 from monolith.strangler import gate
 from monolith.strangler.selectors import current_stage
 from tests.servers import CATALOG, serve
@@ -42,18 +44,19 @@ def empty_service(service):
 
 
 @pytest.fixture
-def shop(db, empty_service, settings, monkeypatch):
+def shop(db, empty_service, settings):
     """The monolith at stage 0 pointed at the service, with a small catalog and one held reservation."""
     settings.CATALOG_BACKEND = "stage"
     settings.CATALOG_SERVICE_URL = empty_service.url
     settings.CATALOG_SERVICE_TOKEN = TOKEN
-    monkeypatch.setattr(ports, "_instances", {})  # adapters built afresh, with these settings
-    beans = services.category_create(slug="beans", name="Beans")
-    services.category_create(slug="empty", name="Empty")
-    for n in range(1, 6):
-        services.product_create(sku=f"STG-{n}", name=f"Staged {n}", category=beans, price=Decimal(f"{n}.50"), stock=10)
-    get_catalog().reserve(reservation_id=HELD, lines=[{"sku": "STG-1", "quantity": 3}])
-    return empty_service
+    with wiring.override():  # adapters built afresh, with these settings
+        beans = services.category_create(slug="beans", name="Beans")
+        services.category_create(slug="empty", name="Empty")
+        for n in range(1, 6):
+            services.product_create(sku=f"STG-{n}", name=f"Staged {n}", category=beans, price=Decimal(f"{n}.50"),
+                                    stock=10)
+        get_catalog().reserve(reservation_id=HELD, lines=[{"sku": "STG-1", "quantity": 3}])
+        yield empty_service
 
 
 def set_stage(*args):

@@ -10,7 +10,7 @@ import requests
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from monolith import ports
+from monolith import wiring
 from monolith.catalog import services as catalog_services
 from monolith.payments.models import IdempotencyKey, Payment, Refund
 from monolith.strangler.selectors import current_stage
@@ -33,7 +33,7 @@ def services(tmp_path_factory):
 
 
 @pytest.fixture
-def shop(transactional_db, services, settings, monkeypatch):
+def shop(transactional_db, services, settings):
     catalog, payments = services
     for name in ("catalog_stockreservationline", "catalog_stockreservation", "catalog_product", "catalog_category"):
         catalog.manage("shell", "-c", f"from django.db import connection; connection.cursor().execute('TRUNCATE {name} CASCADE')")
@@ -42,10 +42,10 @@ def shop(transactional_db, services, settings, monkeypatch):
     settings.CATALOG_BACKEND = settings.PAYMENTS_BACKEND = "stage"
     settings.CATALOG_SERVICE_URL, settings.PAYMENTS_SERVICE_URL = catalog.url, payments.url
     settings.CATALOG_SERVICE_TOKEN = settings.PAYMENTS_SERVICE_TOKEN = TOKEN
-    monkeypatch.setattr(ports, "_instances", {})
     beans = catalog_services.category_create(slug="beans", name="Beans")
     catalog_services.product_create(sku="ST2-0001", name="Stage two beans", category=beans, price=Decimal("9.00"), stock=50)
-    return payments
+    with wiring.override():  # adapters built afresh, with these settings
+        yield payments
 
 
 def set_stage(stage):

@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from monolith.core.errors import ApplicationError
+from monolith.adapters.catalog_http import BATCH_SIZE, RemoteCatalog
+from monolith.core.service_client import BearerToken
 from monolith.ports.catalog import CatalogUnavailable
-from monolith.ports.catalog_http import BATCH_SIZE, BearerToken, RemoteCatalog
 
 CUTOFF = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 

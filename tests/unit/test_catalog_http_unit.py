@@ -9,17 +9,10 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from monolith.catalog.services import InsufficientStock, ReservationMismatch
 from monolith.core.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable
+from monolith.adapters.catalog_http import application_error, chunked, describe, filter_error, num_pages, page_number
+from monolith.core.service_client import READ_RETRY as RETRY
+from monolith.core.service_client import BearerToken
 from monolith.ports.catalog import CatalogUnavailable, ProductInfo
-from monolith.ports.catalog_http import (
-    RETRY,
-    BearerToken,
-    application_error,
-    chunked,
-    describe,
-    filter_error,
-    num_pages,
-    page_number,
-)
 
 URL = "/api/catalog/stock-reservations/"
 

@@ -1,5 +1,5 @@
 """manage.py catalog_pull: bring the catalog service's catalog back into the monolith (rollback, stage 1 → 0)."""
-from monolith.catalog.transfer import TransferCommand
+from monolith.strangler.catalog_move import TransferCommand
 
 
 class Command(TransferCommand):

@@ -1,5 +1,5 @@
 """manage.py catalog_push: copy the monolith's catalog into the catalog service (stage 0 → 1)."""
-from monolith.catalog.transfer import TransferCommand
+from monolith.strangler.catalog_move import TransferCommand
 
 
 class Command(TransferCommand):

@@ -16,31 +16,25 @@ reloads nginx, in the order that never sends a prefix straight to a process that
 its context (docs/migration-stage1.md, docs/migration-stage2.md).
 """
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from monolith.catalog.transfer import CatalogService, Move, TransferError
-from monolith.strangler import gate
-from monolith.strangler.payments_move import PaymentsMove, PaymentsService
+from monolith.strangler import gate, stages
+from monolith.strangler.catalog_move import CatalogService, catalog_move
+from monolith.strangler.moves import TransferError
+from monolith.strangler.payments_move import PaymentsService, payments_move
 from monolith.strangler.selectors import current_stage
 from monolith.strangler.services import stage_record
 
-BUILT_STAGES = (0, 1, 2)
+BUILT_STAGES = stages.STAGES
 
-
-@dataclass(frozen=True)
-class Step:
-    """The step between stage `low` and `low + 1`: which context moves, through which gate."""
-
-    low: int
-    context: str
-    service: str
-    gate: gate.Gate
-
-
-STEPS = {0: Step(0, "catalog", "catalog", gate.CATALOG), 1: Step(1, "payment records", "payments", gate.PAYMENTS)}
+# How each context of the stage table moves, given its service's URL and token, in which direction.
+# The stage switch mirrors the catalog (what its old owner no longer has goes on the new one too).
+MOVES = {
+    "catalog": lambda url, token, forward: catalog_move(CatalogService(url, token), to_service=forward, mirror=True),
+    "payments": lambda url, token, forward: payments_move(PaymentsService(url, token), to_service=forward),
+}
 
 
 class Command(BaseCommand):
@@ -89,24 +83,23 @@ class Command(BaseCommand):
             self.step(current, current + direction)
 
     def step(self, before, after):
-        step = STEPS[min(before, after)]
+        context = stages.moving_at(min(before, after))
+        context_gate = gate.BY_CONTEXT[context.name]
         forward = after > before
-        url = self.urls[step.service]
-        token = getattr(settings, f"{step.service.upper()}_SERVICE_TOKEN")
+        url = self.urls[context.service]
+        token_setting = f"{context.service.upper()}_SERVICE_TOKEN"
+        token = getattr(settings, token_setting)
         if not token:
-            raise CommandError(f"No service token for the {step.service} service: set {step.service.upper()}_SERVICE_TOKEN.")
-        if step.service == "catalog":
-            move = Move(CatalogService(url, token), to_service=forward, mirror=True)
-        else:
-            move = PaymentsMove(PaymentsService(url, token), to_service=forward)
-        owner = f"the {step.service} service at {url}" if forward else "the monolith"
-        self.stdout.write(f"Stage {before} → {after}: moving the {step.context} to {owner}.")
+            raise CommandError(f"No service token for the {context.service} service: set {token_setting}.")
+        move = MOVES[context.name](url, token, forward)
+        owner = f"the {context.service} service at {url}" if forward else "the monolith"
+        self.stdout.write(f"Stage {before} → {after}: moving the {move.what} to {owner}.")
         try:
             _, bulk = move.plan()
             move.apply(bulk, progress=self.progress)
             self.stdout.write(f"Copied while serving: {move.tally(bulk)}.")
             waited_from = time.monotonic()
-            with step.gate.held_exclusively():
+            with context_gate.held_exclusively():
                 source, last = move.plan()
                 move.apply(last, progress=False)
                 differences = move.verify()
@@ -121,8 +114,8 @@ class Command(BaseCommand):
         except TransferError as error:
             raise CommandError(f"{error} Still at stage {before}.") from None
         self.stdout.write(
-            f"Copied with {step.gate.name} writes held ({held_for * 1000:.0f} ms): {move.tally(last)}.\n"
+            f"Copied with {context_gate.name} writes held ({held_for * 1000:.0f} ms): {move.tally(last)}.\n"
             f"Verified: {move.counts(source)} on both sides, every checksum equal.\n"
-            + (f"Stage {after} recorded: {owner} owns the {step.context} now; the monolith reaches it over HTTP."
-               if forward else f"Stage {after} recorded: the monolith owns the {step.context} again, in-process.")
+            + (f"Stage {after} recorded: {owner} owns the {move.what} now; the monolith reaches it over HTTP."
+               if forward else f"Stage {after} recorded: the monolith owns the {move.what} again, in-process.")
         )

@@ -12,8 +12,7 @@ from django.core.exceptions import ValidationError
 
 from monolith.core.errors import ApplicationError
 from monolith.parallel_run.services import difference_record
-
-from .catalog import CategoryInfo, LocalCatalog, ProductInfo, ProductPage
+from monolith.ports.catalog import CatalogPort, CategoryInfo, ProductInfo, ProductPage
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +40,14 @@ class ShadowCatalog:
     what it found.
     """
 
-    shares_transaction = LocalCatalog.shares_transaction  # writes go to the local catalog only
-
-    def __init__(self, local=None, remote=None):
-        self.local = local or LocalCatalog()
-        if remote is None:
-            # Imported when first asked for, as ADAPTERS does: catalog_http imports the port's module.
-            from .catalog_http import RemoteCatalog
-
-            remote = RemoteCatalog()
+    def __init__(self, *, local: CatalogPort, remote: CatalogPort):
+        # A LocalCatalog and a RemoteCatalog (monolith/wiring.py makes them); tests may pass others.
+        self.local = local
         self.remote = remote
+
+    @property
+    def shares_transaction(self):
+        return self.local.shares_transaction  # writes go to the local catalog only
 
     def categories(self):
         return self._read("categories", {}, lambda catalog: catalog.categories())

@@ -1,13 +1,12 @@
 """The catalog port over HTTP: RemoteCatalog reads and reserves stock through the catalog service's /api/catalog/.
 
-It behaves as LocalCatalog does, errors included, for a catalog in another process. After
-pip's PipSession, one ServiceSession per process talks to the service, with a default timeout
-and one retry policy (GETs only); a circuit breaker in front of it makes a catalog that is down
+It behaves as LocalCatalog does, errors included, for a catalog in another process. One
+ServiceSession per process talks to the service (monolith/core/service_client.py: its timeouts,
+its retry policy, GETs only); a circuit breaker in front of it makes a catalog that is down
 cost each page a moment instead of a timeout; reads are cached for CACHE_SECONDS, and checkout
 is priced from the reservation's answer, never from the cache.
 """
 import hashlib
-import http.cookiejar
 import logging
 import re
 import uuid
@@ -18,35 +17,20 @@ import requests
 from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from log_request_id import local as request_local
-from requests.adapters import HTTPAdapter
-from requests.auth import AuthBase
-from urllib3.util.retry import Retry
 
 from monolith.core.errors import ApplicationError, Conflict, NotFound
-
-from .catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage, ReservedLine, StockCommits
+from monolith.core.service_client import (
+    CATALOG_READ_TIMEOUT,
+    CATALOG_WRITE_TIMEOUT,
+    READ_RETRY,
+    ServiceFailure,
+    ServiceSession,
+    bearer,
+    circuit_breaker,
+)
+from monolith.ports.catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage, ReservedLine, StockCommits
 
 logger = logging.getLogger(__name__)
-
-# (connect, read) in seconds. The shop must answer within 2 s when the catalog is down: a
-# refused connection fails at once, an unreachable host after 0.5 s (a connect on one network
-# takes about a millisecond), and a hung service after 1.5 s (a catalog call takes a few ms),
-# which leaves room for the rest of the page.
-TIMEOUT = (0.5, 1.5)
-# Stock reservations, their commits and releases wait longer for an answer: in the service they
-# queue for the rows of the products they take, behind every other checkout of those products, and
-# a busy shop makes that queue longer than a read ever waits. Only checkout and payment wait so.
-WRITE_TIMEOUT = (0.5, 5)
-
-# Consecutive failures (connection errors, timeouts, 5xx) that open the breaker: one blip, such
-# as a worker restarting, does not trip it, and when the catalog is down no more than five
-# requests per process wait to find out.
-BREAKER_FAIL_MAX = 5
-# Seconds the open breaker fails calls without trying; then one trial call goes through
-# (half-open) and closes it again if it succeeds. A catalog that is back is used within 5 s; one
-# still down costs one failed call per 5 s.
-BREAKER_RESET_SECONDS = 5
 
 # Reads (categories, product pages, products) are kept this long, in this process: a price or
 # stock changed in the catalog service shows on the shop's pages within 5 s. Checkout never
@@ -64,92 +48,6 @@ BATCH_SIZE = 100
 SKU_SHAPE = re.compile(r"^[A-Za-z0-9-]{1,32}\Z")
 
 
-class AllowedMethodsRetry(Retry):
-    """A Retry that retries no method outside allowed_methods.
-
-    urllib3's allowed_methods guards retries after read errors and bad statuses only: a
-    connection error is retried whatever the method. Here a method not allowed is never
-    retried: the catalog's POSTs (RETRY below); the payments adapter allows its POSTs, which
-    carry an Idempotency-Key (payments_http.RETRY).
-    """
-
-    def increment(self, method=None, *args, **kwargs):
-        if method is not None and method.upper() not in self.allowed_methods:
-            # As if every retry were spent: urllib3 raises the error instead of trying again.
-            return Retry.increment(self.new(total=0), method, *args, **kwargs)
-        return super().increment(method, *args, **kwargs)
-
-
-# Only GETs are retried. urllib3 retries no POST after the request was sent, and must not here:
-# a POST that timed out may have taken effect. Reservations are idempotent by reservation_id,
-# but retrying one is the orders flow's decision, not the transport's.
-RETRY = AllowedMethodsRetry(
-    total=2,
-    connect=2,  # refused or unreachable: the request never left, so trying again is safe
-    read=0,  # a service that took the request and went quiet is not asked twice: that would double the wait
-    status=2,
-    other=0,
-    status_forcelist=(502, 503, 504),  # a restart, or a proxy in between with nothing behind it
-    allowed_methods=frozenset({"GET"}),
-    backoff_factor=0.05,  # sleeps 0 s, then 0.1 s: urllib3 skips the sleep before the first retry
-    # A 503 with `Retry-After: 120` would otherwise hold a page for two minutes.
-    respect_retry_after_header=False,
-    # After the last retry, the 5xx itself, which RemoteCatalog turns into CatalogUnavailable.
-    raise_on_status=False,
-)
-
-
-class BearerToken(AuthBase):
-    """`Authorization: Bearer <token>`, the service token; its repr never shows the token."""
-
-    def __init__(self, token):
-        self._token = token
-
-    def __call__(self, request):
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self):
-        return "BearerToken(<hidden>)"
-
-
-class ServiceSession(requests.Session):
-    """The HTTP client for a peer service: one per process, shared by its threads.
-
-    Also the payments adapter's (monolith/ports/payments_http.py), with its own retry policy.
-    """
-
-    def __init__(self, retry=RETRY, timeout=TIMEOUT):
-        super().__init__()
-        self._timeout = timeout
-        # The service is at a configured address: no proxy from the environment, no ~/.netrc.
-        self.trust_env = False
-        # Keep no cookies: this client calls on behalf of every shopper in turn.
-        self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        adapter = HTTPAdapter(max_retries=retry)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
-
-    def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("timeout", self._timeout)
-        request_id = getattr(request_local, "request_id", None)
-        if request_id:
-            # The same id in the service's log lines as in ours (django-log-request-id sets it per request).
-            kwargs["headers"] = {**(kwargs.get("headers") or {}), "X-Request-ID": request_id}
-        return super().request(method, url, *args, **kwargs)
-
-
-class ServiceFailure(Exception):
-    """The service answered, but not usefully (a 5xx, or no JSON): counts against the breaker."""
-
-
-class BreakerLog(pybreaker.CircuitBreakerListener):
-    """Say in the log when the breaker opens, tries again and closes: an outage is visible."""
-
-    def state_change(self, breaker, old_state, new_state):
-        logger.warning("%s circuit breaker: %s -> %s", breaker.name.capitalize(), old_state.name if old_state else "-", new_state.name)
-
-
 class RemoteCatalog:
     """The catalog service at CATALOG_SERVICE_URL, behind the same port as LocalCatalog.
 
@@ -162,16 +60,9 @@ class RemoteCatalog:
 
     def __init__(self):
         self._api = settings.CATALOG_SERVICE_URL.rstrip("/") + "/api/catalog/"
-        self._session = ServiceSession()
-        self._credentials = _credentials()
-        # Pitfall: pybreaker holds its lock for the whole guarded call (danielfm/pybreaker#3), so
-        # one process's threads (gunicorn's 2) call the catalog one at a time. That costs a few
-        # ms when the catalog is up, and lets exactly one trial call through when half-open; but
-        # until a hung catalog has opened the breaker, a second thread waits out the first's
-        # read timeout before its own.
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=BREAKER_FAIL_MAX, reset_timeout=BREAKER_RESET_SECONDS, listeners=[BreakerLog()], name="catalog"
-        )
+        self._session = ServiceSession(retry=READ_RETRY, timeout=CATALOG_READ_TIMEOUT)
+        self._credentials = bearer(settings.CATALOG_SERVICE_TOKEN)
+        self.breaker = circuit_breaker("catalog")
         # A name of its own: LocMemCache instances that share a name share one store.
         self._cache = LocMemCache(
             f"{__name__}.{uuid.uuid4().hex}", {"TIMEOUT": CACHE_SECONDS, "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES}}
@@ -203,19 +94,19 @@ class RemoteCatalog:
 
     def reserve(self, *, reservation_id, lines):
         body = self._ok("POST", "stock-reservations/", json={"reservation_id": reservation_id, "lines": lines},
-                        timeout=WRITE_TIMEOUT)
+                        timeout=CATALOG_WRITE_TIMEOUT)
         return {line["sku"]: ReservedLine.from_body(line) for line in body["lines"]}
 
     def commit(self, *, reservation_id):
-        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/", timeout=WRITE_TIMEOUT)
+        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/", timeout=CATALOG_WRITE_TIMEOUT)
 
     def commit_many(self, *, reservation_ids):
         body = self._ok("POST", "stock-reservation-commits/", json={"reservation_ids": reservation_ids},
-                        timeout=WRITE_TIMEOUT)
+                        timeout=CATALOG_WRITE_TIMEOUT)
         return StockCommits.from_body(body)
 
     def release(self, *, reservation_id):
-        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/release/", timeout=WRITE_TIMEOUT)
+        self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/release/", timeout=CATALOG_WRITE_TIMEOUT)
 
     def held_reservations(self, *, older_than):
         # Never cached: the sweep acts on the answer. Staff or service only, so signed (a GET
@@ -323,12 +214,6 @@ class RemoteCatalog:
             return response.status_code, response.json()
         except ValueError:
             raise ServiceFailure(f"{response.status_code} {response.reason}, and no JSON body") from None
-
-
-def _credentials():
-    if settings.CATALOG_SERVICE_TOKEN:
-        return BearerToken(settings.CATALOG_SERVICE_TOKEN)
-    return None
 
 
 def _no_product(sku):

@@ -1,6 +1,6 @@
 """The payments port over HTTP: RemotePayments charges cards through the payments service's /api/payments/.
 
-The catalog adapter's client discipline (monolith/ports/catalog_http.py): one session per process,
+The catalog adapter's client discipline (monolith/core/service_client.py): one session per process,
 a connect and a read timeout, a circuit breaker, the request id on every call, the service token.
 One difference: a POST here is retried, because it carries an Idempotency-Key: the same key and
 body never charge twice, whatever happened to the first try (the payments service replays the
@@ -8,39 +8,24 @@ first answer). A payment that cannot be settled now raises PaymentsUnavailable; 
 payment attempt stays pending and the relay delivers it again later, with the same key.
 """
 import logging
+from decimal import Decimal
 
 import pybreaker
 import requests
 from django.conf import settings
 
 from monolith.core.errors import ApplicationError
-
-from .catalog_http import BearerToken, BreakerLog, AllowedMethodsRetry, ServiceFailure, ServiceSession
-from .payments import PaymentInfo, PaymentResult, PaymentsUnavailable
+from monolith.core.service_client import (
+    IDEMPOTENT_RETRY,
+    PAYMENTS_TIMEOUT,
+    ServiceFailure,
+    ServiceSession,
+    bearer,
+    circuit_breaker,
+)
+from monolith.ports.payments import PaymentInfo, PaymentResult, PaymentsUnavailable
 
 logger = logging.getLogger(__name__)
-
-# (connect, read) in seconds. A charge takes the payments service a few milliseconds; a read
-# timeout is the ambiguous case (charged or not?), which the same key settles on the next try.
-TIMEOUT = (0.5, 3)
-
-# POSTs carry an Idempotency-Key, so they may be retried after a read timeout too; a 409 is the
-# service saying that the first try with this key is still running.
-RETRY = AllowedMethodsRetry(
-    total=2,
-    connect=2,
-    read=1,
-    status=2,
-    other=0,
-    status_forcelist=(409, 502, 503, 504),
-    allowed_methods=frozenset({"GET", "POST"}),
-    backoff_factor=0.1,
-    respect_retry_after_header=False,
-    raise_on_status=False,
-)
-
-BREAKER_FAIL_MAX = 5
-BREAKER_RESET_SECONDS = 5
 
 
 class RemotePayments:
@@ -52,13 +37,11 @@ class RemotePayments:
 
     def __init__(self):
         self._api = settings.PAYMENTS_SERVICE_URL.rstrip("/") + "/api/payments/"
-        self._session = ServiceSession(retry=RETRY, timeout=TIMEOUT)
-        self._auth = BearerToken(settings.PAYMENTS_SERVICE_TOKEN) if settings.PAYMENTS_SERVICE_TOKEN else None
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=BREAKER_FAIL_MAX, reset_timeout=BREAKER_RESET_SECONDS, listeners=[BreakerLog()], name="payments"
-        )
+        self._session = ServiceSession(retry=IDEMPOTENT_RETRY, timeout=PAYMENTS_TIMEOUT)
+        self._auth = bearer(settings.PAYMENTS_SERVICE_TOKEN)
+        self.breaker = circuit_breaker("payments")
 
-    def pay(self, *, idempotency_key, order_number, amount, currency, card):
+    def pay(self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict) -> PaymentResult:
         body = {"order_number": order_number, "amount": str(amount), "currency": currency, "card": card}
         response = self._call("POST", "", json=body, headers={"Idempotency-Key": idempotency_key})
         if response.status_code in (200, 201):
@@ -66,7 +49,7 @@ class RemotePayments:
             return PaymentResult(PaymentInfo.from_body(response.json()), replayed)
         raise _application_error(response)
 
-    def payments_for_order(self, order_number):
+    def payments_for_order(self, order_number: str) -> list[PaymentInfo]:
         response = self._call("GET", "", params={"order_number": order_number, "page_size": 100})
         if response.status_code != 200:
             raise _application_error(response)
