@@ -103,4 +103,4 @@ def test_stage_2_moves_the_payment_records_and_payments_follow_it_both_ways(shop
     # Back in-process: a payment again, and the keys of both eras are known here.
     third, _ = buy(client, "key-at-stage-1")
     assert Payment.objects.filter(order_number=third).count() == 1
-    assert "Copied while serving: 1 idempotency key rows written, 1 payment rows written." in set_stage(2)
+    assert "Copied while serving: 1 idempotency keys created, 1 payments created." in set_stage(2)
