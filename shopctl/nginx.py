@@ -1,7 +1,8 @@
-"""The facade's nginx: its config rendered from proxy/nginx.conf, checked, and its command line."""
+"""The facade's nginx: its config rendered from proxy/nginx.conf with the stage's routes, checked, and its command line."""
 import grp
 import os
 import pwd
+import re
 import shutil
 import string
 import subprocess
@@ -9,21 +10,17 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from monolith.strangler import stages
 from shopctl import ShopError
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "proxy" / "nginx.conf"
+PROXY = Path(__file__).resolve().parent.parent / "proxy"
+TEMPLATE = PROXY / "nginx.conf"
+# The routes of each stage, literal nginx files (proxy/routes/stage-<N>.conf): nginx.conf includes
+# routes/stage-${SHOP_STAGE}.conf, relative to the rendered config, where render() links this folder.
+ROUTES = PROXY / "routes"
 
-UPSTREAM = """\
-    upstream {name} {{
-        server {address};
-        keepalive 16;
-    }}
-"""
-ROUTE = """\
-        location {prefix} {{
-            proxy_pass http://{name};
-        }}
-"""
+# `location <prefix> { proxy_pass http://<upstream>; }`, the only shape a route file holds.
+_ROUTE = re.compile(r"location\s+(\S+)\s*\{\s*proxy_pass\s+http://([\w-]+)\s*;\s*\}")
 
 
 class _Placeholders(string.Template):
@@ -33,16 +30,39 @@ class _Placeholders(string.Template):
     idpattern = r"[A-Z][A-Z0-9_]*"
 
 
-def render(prefix: Path, routes: Mapping[str, str], addresses: Mapping[str, str]) -> Path:
-    """Write prefix/nginx.conf: the facade at addresses["facade"], each route prefix sent to its service."""
-    services = sorted(set(routes.values()))
+def route_file(stage: int) -> Path:
+    return ROUTES / f"stage-{stage}.conf"
+
+
+def routes_in(path: Path) -> dict[str, str]:
+    """{prefix: upstream} of the location blocks in a route file, comments left out."""
+    code = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
+    return dict(_ROUTE.findall(code))
+
+
+def render(prefix: Path, stage: int, addresses: Mapping[str, str]) -> Path:
+    """Write prefix/nginx.conf: the facade at addresses["facade"], routing as proxy/routes/stage-<stage>.conf says.
+
+    ShopError if that file disagrees with the stage table (monolith/strangler/stages.py): the
+    facade never starts with routes the monolith does not expect.
+    """
+    found, expected = routes_in(route_file(stage)), stages.routes(stage)
+    if found != expected:
+        raise ShopError(f"{route_file(stage)} routes {found or 'nothing'}, but at stage {stage} the stage table "
+                        f"(monolith/strangler/stages.py) sends {expected or 'nothing'} to a service.")
     text = _Placeholders(TEMPLATE.read_text()).safe_substitute(
         FACADE_ADDR=addresses["facade"],
         MONOLITH_ADDR=addresses["monolith"],
-        STAGE_UPSTREAMS="".join(UPSTREAM.format(name=s, address=addresses[s]) for s in services),
-        STAGE_ROUTES="".join(ROUTE.format(prefix=p, name=s) for p, s in routes.items()),
+        CATALOG_ADDR=addresses["catalog"],
+        PAYMENTS_ADDR=addresses["payments"],
+        SHOP_STAGE=str(stage),
     )
     prefix.mkdir(parents=True, exist_ok=True)
+    link = prefix / "routes"
+    if not (link.is_symlink() and link.resolve() == ROUTES):
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(ROUTES, target_is_directory=True)
     conf = prefix / "nginx.conf"
     conf.write_text(text)
     return conf

@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 from honcho.manager import Manager
 
+from monolith.strangler import stages
 from shopctl import ShopError, nginx
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,13 +29,9 @@ DEFAULT_ADDRESSES = {
     "payments": "127.0.0.1:8003",
 }
 
-# The contract's stages: the URL prefixes the facade sends to an extracted service. Every
-# other path goes to the monolith.
-STAGE_ROUTES = {
-    0: {},
-    1: {"/api/catalog/": "catalog"},
-    2: {"/api/catalog/": "catalog", "/api/payments/": "payments"},
-}
+# The contract's stages: the URL prefixes the facade sends to an extracted service, from the
+# stage table (monolith/strangler/stages.py). Every other path goes to the monolith.
+STAGE_ROUTES = {stage: stages.routes(stage) for stage in stages.STAGES}
 
 # The extracted services: each runs beside the monolith at every stage, on its own database.
 SERVICES = ("catalog", "payments")
@@ -169,7 +166,7 @@ def recorded_stage(live: bool = False) -> int:
 def render_facade(stage: int) -> Path:
     """Write the facade's config for `stage` and check it with `nginx -t`; the config's folder."""
     prefix = run_dir() / "nginx"
-    nginx.render(prefix, STAGE_ROUTES[stage], {name: address(name) for name in DEFAULT_ADDRESSES})
+    nginx.render(prefix, stage, {name: address(name) for name in DEFAULT_ADDRESSES})
     nginx.check(prefix)
     return prefix
 

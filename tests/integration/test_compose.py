@@ -5,8 +5,8 @@ schema it ships, resolves interpolation and the YAML merge keys, and checks that
 depends_on names a service: `config -q` is what `up` would refuse. The tests then read the
 normalised file it prints. A file that 1.29 accepts is accepted by Compose v2 too.
 
-The facade's stage script (proxy/stage-routes.envsh) is run here with sh and envsubst as the
-nginx image runs it, and what it renders is checked with `nginx -t`.
+The facade's template is filled here with envsubst as the nginx image fills it, beside the route
+files mounted as docker-compose.yml mounts them, and what it renders is checked with `nginx -t`.
 """
 import os
 import re
@@ -19,11 +19,9 @@ import pytest
 import yaml
 
 from shopctl import nginx
-from shopctl.stack import STAGE_ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-STAGE_SCRIPT = ROOT / "proxy" / "stage-routes.envsh"
 INSTALL_HINT = "apt-get install -y docker-compose"
 
 
@@ -253,19 +251,17 @@ def test_nginx_renders_the_facade_template_over_nginx_conf(services):
     assert Path(mounts["/etc/nginx/templates/nginx.conf.template"]) == ROOT / "proxy" / "nginx.conf"
 
 
-def test_nginx_sources_the_stage_routes_before_filling_the_template(services):
+def test_nginx_mounts_the_route_files_beside_the_config_it_renders(services):
+    # nginx.conf includes routes/stage-${SHOP_STAGE}.conf, relative to /etc/nginx/nginx.conf.
     mounts = {Path(source): target for source, target in (volume_mount(v) for v in services["nginx"]["volumes"])}
-    target = mounts[STAGE_SCRIPT]
-    # The image sources executable *.envsh files in /docker-entrypoint.d/, in `sort -V` order;
-    # 20-envsubst-on-templates.sh fills the template.
-    assert re.fullmatch(r"/docker-entrypoint\.d/(1\d|0\d)-[\w-]+\.envsh", target), target
-    assert os.access(STAGE_SCRIPT, os.X_OK), f"{STAGE_SCRIPT.name} must be executable, or the image ignores it"
+    assert mounts[nginx.ROUTES] == "/etc/nginx/routes"
+    assert "include routes/stage-${SHOP_STAGE}.conf;" in (ROOT / "proxy" / "nginx.conf").read_text()
 
 
 def test_nginx_defines_every_placeholder_of_the_template(services):
     # The image's envsubst fills only variables that are defined; one left out would reach
-    # nginx as a literal ${NAME} and stop it from starting. The stage script defines two.
-    defined = set(services["nginx"]["environment"]) | {"STAGE_UPSTREAMS", "STAGE_ROUTES"}
+    # nginx as a literal ${NAME} and stop it from starting.
+    defined = set(services["nginx"]["environment"])
     missing = template_placeholders() - defined
     assert not missing, f"nginx's environment in docker-compose.yml lacks {sorted(missing)}"
 
@@ -278,66 +274,52 @@ def test_the_facade_addresses(services):
     assert environment["FACADE_ADDR"] in ("8080", "0.0.0.0:8080")
 
 
-# The stage script as the image runs it, here: sourced by sh, then the template filled by envsubst
-# with every defined variable, as 20-envsubst-on-templates.sh does. The upstreams are local
-# addresses: `nginx -t` resolves their names, and `monolith`, `catalog` and `payments` exist only
-# in Docker's network.
+# The template as the image fills it, here: envsubst with every defined variable, as
+# 20-envsubst-on-templates.sh does. The upstreams are local addresses: `nginx -t` resolves their
+# names, and `monolith`, `catalog` and `payments` exist only in Docker's network.
 LOCAL_ADDRESSES = {
     "facade": "127.0.0.1:8080", "monolith": "127.0.0.1:8001",
     "catalog": "127.0.0.1:8002", "payments": "127.0.0.1:8003",
 }
 IMAGE_ENVSUBST = r"""
-. "$0" || exit
 defined_envs=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print name } }" < /dev/null))
-envsubst "$defined_envs" < "$1"
+envsubst "$defined_envs" < "$0"
 """
 
 
-def run_stage_script(stage):
+def image_config(tmp_path, stage):
+    """/etc/nginx as the image makes it for SHOP_STAGE=stage: the filled template, the route files beside it."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "SHOP_STAGE": stage,
         **{f"{name.upper()}_ADDR": address for name, address in LOCAL_ADDRESSES.items()},
     }
-    return subprocess.run(
-        ["sh", "-c", IMAGE_ENVSUBST, str(STAGE_SCRIPT), str(ROOT / "proxy" / "nginx.conf")],
-        capture_output=True, text=True, env=env, timeout=30,
+    result = subprocess.run(
+        ["sh", "-c", IMAGE_ENVSUBST, str(ROOT / "proxy" / "nginx.conf")], capture_output=True, text=True, env=env,
+        timeout=30,
     )
-
-
-@pytest.mark.parametrize("stage", [0, 1, 2])
-def test_the_stage_script_renders_what_shopctl_renders_and_nginx_accepts(tmp_path, stage):
-    result = run_stage_script(str(stage))
     assert result.returncode == 0, result.stderr
-    expected = nginx.render(tmp_path / "shopctl", STAGE_ROUTES[stage], LOCAL_ADDRESSES).read_text()
-    assert result.stdout == expected
-
     prefix = tmp_path / "image"
     prefix.mkdir()
     (prefix / "nginx.conf").write_text(result.stdout)
+    shutil.copytree(nginx.ROUTES, prefix / "routes")  # the mount
+    return prefix
+
+
+@pytest.mark.parametrize("stage", [0, 1, 2])
+def test_the_image_renders_what_shopctl_renders_and_nginx_accepts(tmp_path, stage):
+    prefix = image_config(tmp_path, str(stage))
+
+    expected = nginx.render(tmp_path / "shopctl", stage, LOCAL_ADDRESSES).read_text()
+    assert (prefix / "nginx.conf").read_text() == expected
     nginx.check(prefix)  # `nginx -t`, ShopError with nginx's complaint
 
 
-@pytest.mark.parametrize("stage", ["0", "1", "2"])
-@pytest.mark.parametrize("prefix, service, from_stage", [
-    ("/api/catalog/", "catalog", 1), ("/api/payments/", "payments", 2),
-])
-def test_a_prefix_goes_to_its_service_from_its_stage(stage, prefix, service, from_stage):
-    conf = run_stage_script(stage).stdout
-    routed = int(stage) >= from_stage
-    route = f"location {prefix} {{\n            proxy_pass http://{service};\n        }}"
-    assert (route in conf) is routed
-    assert (f"upstream {service} {{\n        server {LOCAL_ADDRESSES[service]};" in conf) is routed
-    if not routed:
-        assert prefix not in conf
-
-
-@pytest.mark.parametrize("stage", ["3", "-1", "one", " 1", "2 "])
-def test_the_stage_script_refuses_other_stages(stage):
-    result = run_stage_script(stage)
-    assert result.returncode != 0
-    assert f"SHOP_STAGE={stage} is not a stage this stack runs: use 0, 1 or 2." in result.stderr
-    assert result.stdout == ""
+@pytest.mark.parametrize("stage", ["3", "one"])
+def test_nginx_refuses_a_stage_that_has_no_route_file(tmp_path, stage):
+    # The `stage` one-off refuses it first (set_stage), so nginx never starts; and if it did, it would not.
+    with pytest.raises(nginx.ShopError, match=f"stage-{stage}.conf"):
+        nginx.check(image_config(tmp_path, stage))
 
 
 def test_the_dockerfile_copies_what_exists_and_runs_the_shared_gunicorn_config():
