@@ -28,7 +28,14 @@ from monolith.core.service_client import (
     bearer,
     circuit_breaker,
 )
-from monolith.ports.catalog import CatalogUnavailable, CategoryInfo, ProductInfo, ProductPage, ReservedLine, StockCommits
+from monolith.ports.catalog import (
+    CatalogUnavailable,
+    CategoryInfo,
+    ProductInfo,
+    ProductPage,
+    ReservedLine,
+    StockCommits,
+)
 
 logger = logging.getLogger(__name__)
 

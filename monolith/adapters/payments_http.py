@@ -41,7 +41,9 @@ class RemotePayments:
         self._auth = bearer(settings.PAYMENTS_SERVICE_TOKEN)
         self.breaker = circuit_breaker("payments")
 
-    def pay(self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict) -> PaymentResult:
+    def pay(
+        self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict
+    ) -> PaymentResult:
         body = {"order_number": order_number, "amount": str(amount), "currency": currency, "card": card}
         response = self._call("POST", "", json=body, headers={"Idempotency-Key": idempotency_key})
         if response.status_code in (200, 201):

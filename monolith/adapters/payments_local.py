@@ -12,7 +12,9 @@ class LocalPayments:
     # The charge is written in this database, in the caller's transaction if there is one.
     shares_transaction = True
 
-    def pay(self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict) -> PaymentResult:
+    def pay(
+        self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict
+    ) -> PaymentResult:
         _, body, replayed = services.payment_create(
             idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card
         )

@@ -29,7 +29,9 @@ class StagedPayments:
     def shares_transaction(self) -> bool:
         return self.current().shares_transaction
 
-    def pay(self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict) -> PaymentResult:
+    def pay(
+        self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict
+    ) -> PaymentResult:
         with gate.PAYMENTS.shared():
             return self.current().pay(
                 idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card,

@@ -40,7 +40,9 @@ def export_rows():
     return {
         CATEGORY.name: rows(CATEGORY, CategorySerializer(Category.objects.all(), many=True).data),
         PRODUCT.name: rows(PRODUCT, ProductSerializer(Product.objects.select_related("category"), many=True).data),
-        RESERVATION.name: rows(RESERVATION, StockReservationSerializer(selectors.reservation_queryset(), many=True).data),
+        RESERVATION.name: rows(
+            RESERVATION, StockReservationSerializer(selectors.reservation_queryset(), many=True).data
+        ),
     }
 
 

@@ -142,7 +142,9 @@ def has_dot_segments(path: str) -> bool:
 class ServiceSession(requests.Session):
     """The HTTP client for a peer service: one per process and use, shared by its threads."""
 
-    def __init__(self, *, retry: Retry = READ_RETRY, timeout: tuple = CATALOG_READ_TIMEOUT, auth: AuthBase | None = None):
+    def __init__(
+        self, *, retry: Retry = READ_RETRY, timeout: tuple = CATALOG_READ_TIMEOUT, auth: AuthBase | None = None
+    ):
         super().__init__()
         self._timeout = timeout
         self.auth = auth  # sent on every call unless the call passes its own (or auth=None)
