@@ -9,6 +9,7 @@ import pytest
 
 from monolith.core.errors import Conflict
 from monolith.orders import services as orders
+from monolith.orders.owner import Owner
 from monolith.orders.models import Order, OrderPayment
 from monolith.payments import services as payments
 from monolith.payments.models import IdempotencyKey, Payment, Refund
@@ -30,7 +31,7 @@ def errors(results):
 
 def place(product, quantity=1, owner=None):
     return orders.order_place(
-        owner=owner or orders.Owner(shopper_id="shopper-1"),
+        owner=owner or Owner(shopper_id="shopper-1"),
         email="ada@example.com",
         shipping=SHIPPING,
         lines=[{"sku": product.sku, "quantity": quantity}],
@@ -88,7 +89,7 @@ def test_concurrent_pays_of_one_order_with_different_keys_charge_once(product):
 
 
 def test_a_double_submitted_checkout_places_one_order(product):
-    owner = orders.Owner(shopper_id="shopper-1")
+    owner = Owner(shopper_id="shopper-1")
 
     def submit():
         return orders.order_place(

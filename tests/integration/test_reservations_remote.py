@@ -16,6 +16,7 @@ from django.utils import timezone
 from monolith import ports
 from monolith.orders import services as order_services
 from monolith.orders.models import Order
+from monolith.orders.owner import Owner
 from monolith.ports.catalog import CatalogUnavailable, LocalCatalog, get_catalog
 from tests.conftest import SHIPPING
 from tests.servers import CATALOG, free_port, serve
@@ -69,7 +70,7 @@ def reserve(catalog, reservation_id, sku, quantity=1):
 
 
 def place(sku, quantity):
-    owner = order_services.Owner(shopper_id="sweep-test")
+    owner = Owner(shopper_id="sweep-test")
     return order_services.order_place(owner=owner, email="ada@example.com", shipping=SHIPPING,
                                       lines=[{"sku": sku, "quantity": quantity}])
 
