@@ -79,10 +79,10 @@ class LocalPayments:
     shares_transaction = True
 
     def pay(self, *, idempotency_key, order_number, amount, currency, card):
-        _, body, replayed = services.payment_create(
+        outcome = services.payment_create(
             idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card
         )
-        return PaymentResult(PaymentInfo.from_body(body), replayed)
+        return PaymentResult(PaymentInfo.from_body(PaymentSerializer(outcome.payment).data), outcome.replayed)
 
     def payments_for_order(self, order_number):
         return [
