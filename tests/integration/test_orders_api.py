@@ -282,7 +282,8 @@ def release_as_staff(staff_api, number, attempt=1):
     assert response.status_code == 200, response.content
 
 
-def test_paying_an_order_whose_stock_was_released_reserves_it_again_first(api, staff_api, product, place_order, new_key):
+def test_paying_an_order_whose_stock_was_released_reserves_it_again_first(
+        api, staff_api, product, place_order, new_key):
     order = place_order([{"sku": "COF-0001", "quantity": 2}])
     release_as_staff(staff_api, order["number"])
     assert stock("COF-0001") == 5  # the fault: the order awaits payment, and holds nothing
