@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from monolith.core.errors import ApplicationError, Conflict, NotFound
-from monolith.ports.payments import PaymentResult
+from monolith.ports.payments import PaymentInfo, PaymentResult
 from monolith.wiring import get_catalog
 
 from . import outbox
@@ -28,10 +28,11 @@ MAX_QUANTITY = 1000
 
 @dataclass(frozen=True)
 class CheckoutResult:
-    """What a checkout did: the order placed, and how its payment went."""
+    """What a checkout did: the order placed, and its payment (succeeded, failed, or pending)."""
 
     order: Order
-    payment: PaymentResult
+    payment: PaymentInfo
+    replayed: bool  # the same checkout was submitted before: this is its order and payment
 
 
 def order_place(*, owner, email, shipping, lines, idempotency_key=None):
@@ -169,7 +170,7 @@ def checkout(*, owner, email, shipping, lines, card, idempotency_key):
                             idempotency_key=f"checkout:{idempotency_key}")
         attempt, created = outbox.payment_attempt_record(order=order, card=card, idempotency_key=idempotency_key)
     result = outbox.payment_deliver(attempt)
-    return CheckoutResult(order=order, payment=PaymentResult(result.payment, replayed=not created))
+    return CheckoutResult(order=order, payment=result.payment, replayed=not created)
 
 
 def order_pay(*, order, card, idempotency_key):

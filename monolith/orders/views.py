@@ -60,7 +60,7 @@ def _place_and_pay(request, form, cart, owner):
         add_application_error(form, error)
         return None
     cart_clear(session=request.session)
-    _say_how_it_went(request, result.order, result.payment.payment, retry_hint=" Try another card below.")
+    _say_how_it_went(request, result.order, result.payment, retry_hint=" Try another card below.")
     return result.order
 
 
