@@ -303,3 +303,21 @@ def test_lines_for_one_sku_past_the_orders_limit_never_show_the_services_limit(r
     assert response.json()["skus"] == [sku] and "lines" in response.json()
     assert "10000" not in response.content.decode()
     assert service.product(sku)["stock"] == 20_000
+
+
+def test_paying_while_the_catalog_service_cannot_be_reached_is_503_and_charges_nothing(
+        remote, service, new_sku, settings, monkeypatch):
+    sku, client = new_sku(10), APIClient()
+    number = place_through_the_api(client, [{"sku": sku, "quantity": 2}])
+    settings.CATALOG_SERVICE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setattr(ports, "_instances", {})
+    with pytest.raises(CatalogUnavailable):  # the fault: the catalog cannot be asked what it holds
+        get_catalog().held_reservations(older_than=timezone.now())
+
+    response = pay_through_the_api(client, number)
+
+    assert response.status_code == 503, response.content
+    assert not Payment.objects.filter(order_number=number).exists()
+    assert Order.objects.get(number=number).status == Order.Status.PENDING_PAYMENT
+    assert not Order.objects.get(number=number).payments.exists()
+    assert reservation(service, f"order-{number}-1") == "held"
