@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from monolith.core import cards
-from monolith.core.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable
+from monolith.core.errors import ApplicationError, Conflict, ServiceUnavailable
 from monolith.core.idempotency import fingerprint
 from monolith.ports.payments import PaymentInfo, PaymentResult
 from monolith.wiring import get_catalog, get_payments
