@@ -3,11 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from monolith.core import views as core_views
+from monolith import health
 
 urlpatterns = [
-    path("healthz", core_views.healthz, name="healthz"),
-    path("readyz", core_views.readyz, name="readyz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/catalog/", include("monolith.catalog.api_urls")),
@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("staff/parallel-run/", include("monolith.parallel_run.urls")),
-    path("", include("monolith.catalog.urls")),
+    path("", include("monolith.storefront.urls")),
     path("", include("monolith.cart.urls")),
     path("", include("monolith.orders.urls")),
 ]

@@ -15,10 +15,10 @@ class LocalPayments:
     def pay(
         self, *, idempotency_key: str, order_number: str, amount: Decimal, currency: str, card: dict
     ) -> PaymentResult:
-        _, body, replayed = services.payment_create(
+        outcome = services.payment_create(
             idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card
         )
-        return PaymentResult(PaymentInfo.from_body(body), replayed)
+        return PaymentResult(PaymentInfo.from_body(PaymentSerializer(outcome.payment).data), outcome.replayed)
 
     def payments_for_order(self, order_number: str) -> list[PaymentInfo]:
         return [

@@ -5,6 +5,9 @@ from monolith.wiring import get_catalog
 from .selectors import SESSION_KEY, cart_quantities
 
 MAX_LINES = 50
+# The most of one product a cart holds: what an order takes of one product
+# (orders.services.MAX_QUANTITY), so that checkout never refuses what the cart accepted.
+MAX_QUANTITY = 1000
 
 
 def _save(session, quantities):
@@ -18,6 +21,11 @@ def cart_add(*, session, sku, quantity):
     wanted = quantities.get(sku, 0) + quantity
     if sku not in quantities and len(quantities) >= MAX_LINES:
         raise ApplicationError(f"A cart holds at most {MAX_LINES} different products.", field="sku")
+    if wanted > MAX_QUANTITY:
+        raise ApplicationError(
+            f"A cart holds at most {MAX_QUANTITY} of one product, and {quantities[sku]} are in yours.",
+            field="quantity", code="too_many_of_one_product",
+        )
     if wanted > product.stock:
         raise ApplicationError(
             f"Only {product.stock} of {product.name} in stock"

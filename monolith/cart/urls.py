@@ -1,4 +1,4 @@
-"""Cart pages."""
+"""Cart pages (adding to the cart is the product page's form: monolith/storefront/urls.py)."""
 from django.urls import path
 
 from . import views
@@ -6,7 +6,6 @@ from . import views
 app_name = "cart"
 urlpatterns = [
     path("cart/", views.cart_detail, name="detail"),
-    path("cart/add/", views.cart_add, name="add"),
     path("cart/update/", views.cart_update, name="update"),
     path("cart/remove/", views.cart_remove, name="remove"),
 ]

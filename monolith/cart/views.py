@@ -1,14 +1,15 @@
-"""Cart pages: show the cart, add, update and remove lines (POST, CSRF-protected)."""
+"""Cart pages: show the cart, update and remove its lines (POST, CSRF-protected).
+
+Adding comes from a product page, so the storefront serves that form (monolith/storefront/views.py).
+"""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from monolith.catalog.views import render_product_page
 from monolith.core.errors import ApplicationError
-from monolith.core.forms import add_application_error
 
 from . import services
-from .forms import CartAddForm, CartRemoveForm, CartUpdateForm
+from .forms import CartRemoveForm, CartUpdateForm
 from .selectors import cart_get
 
 
@@ -20,24 +21,6 @@ def cart_detail(request):
     for sku in cart.missing:
         services.cart_remove(session=request.session, sku=sku)
     return render(request, "cart/cart.html", {"cart": cart})
-
-
-@require_POST
-def cart_add(request):
-    form = CartAddForm(request.POST)
-    if form.is_valid():
-        try:
-            product = services.cart_add(session=request.session, **form.cleaned_data)
-        except ApplicationError as error:
-            add_application_error(form, error)
-        else:
-            messages.success(request, f"Added {form.cleaned_data['quantity']} × {product.name} to your cart.")
-            return redirect("cart:detail")
-    sku = form.cleaned_data.get("sku") or request.POST.get("sku", "")
-    if not form.has_error("sku") and sku:
-        return render_product_page(request, sku, form, status=400)
-    messages.error(request, "That product could not be added: " + " ".join(form.errors.get("sku", [])))
-    return redirect("cart:detail")
 
 
 @require_POST

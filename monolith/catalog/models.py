@@ -2,7 +2,6 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.urls import reverse
 
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,31}$"
 sku_validator = RegexValidator(SKU_PATTERN, "Use 2 to 32 upper-case letters, digits and dashes.")
@@ -50,9 +49,6 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.sku})"
-
-    def get_absolute_url(self):
-        return reverse("catalog:product-detail", kwargs={"sku": self.sku})
 
 
 class StockReservation(models.Model):

@@ -10,6 +10,7 @@ from monolith.core.idempotency import idempotency_key, idempotency_parameter, ma
 from monolith.core.serializers import ErrorSerializer
 
 from . import selectors, services
+from .owner import Owner
 from .serializers import OrderRequestSerializer, OrderSerializer, PayRequestSerializer, PaymentResultSerializer
 
 # The HTTP status that tells a client how a payment ended.
@@ -25,7 +26,7 @@ class OrderListView(generics.ListAPIView):
     serializer_class = OrderSerializer
 
     def get_queryset(self):
-        return selectors.order_list(owner=services.Owner.from_request(self.request))
+        return selectors.order_list(owner=Owner.from_request(self.request))
 
     @extend_schema(
         description="Your orders: a signed-in customer's, or this session's when anonymous.",
@@ -49,7 +50,7 @@ class OrderListView(generics.ListAPIView):
         data = OrderRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_place(
-            owner=services.Owner.from_request(request),
+            owner=Owner.from_request(request),
             idempotency_key=idempotency_key(request, required=False),
             **data.validated_data,
         )
@@ -60,12 +61,12 @@ class OrderListView(generics.ListAPIView):
 class OrderDetailView(APIView):
     @extend_schema(responses={200: OrderSerializer, 404: NOT_FOUND})
     def get(self, request, number):
-        order = selectors.order_get(owner=services.Owner.from_request(request), number=number)
+        order = selectors.order_get(owner=Owner.from_request(request), number=number)
         return Response(OrderSerializer(order).data)
 
 
 # Not in the request's transaction: the payment attempt is committed before it is delivered, so
-# no charge in the payments service can outlive a rolled-back attempt (services.payment_deliver).
+# no charge in the payments service can outlive a rolled-back attempt (outbox.payment_deliver).
 @extend_schema(tags=["orders"])
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class OrderPayView(APIView):
@@ -84,7 +85,7 @@ class OrderPayView(APIView):
     )
     def post(self, request, number):
         key = idempotency_key(request)
-        order = selectors.order_get(owner=services.Owner.from_request(request), number=number)
+        order = selectors.order_get(owner=Owner.from_request(request), number=number)
         data = PayRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.order_pay(order=order, idempotency_key=key, **data.validated_data)
@@ -100,5 +101,5 @@ class OrderCancelView(APIView):
         description="Cancel an unpaid order; its stock goes back.",
     )
     def post(self, request, number):
-        order = selectors.order_get(owner=services.Owner.from_request(request), number=number)
+        order = selectors.order_get(owner=Owner.from_request(request), number=number)
         return Response(OrderSerializer(services.order_cancel(order=order)).data)

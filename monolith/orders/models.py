@@ -39,7 +39,7 @@ class Order(models.Model):
     # reserves again under a new id, so no retry can reserve twice.
     reservation_attempt = models.PositiveIntegerField(default=1)
     # Paid, and the reservation is still to be committed in a catalog in another process: the
-    # relay does it after the shopper has the answer (services.order_stock_commit_due). A commit
+    # relay does it after the shopper has the answer (outbox.order_stock_commit_due). A commit
     # changes no stock count, since the reservation already took the units.
     stock_commit_due = models.BooleanField(default=False)
     # Set when the client sent an Idempotency-Key (the checkout form always does):

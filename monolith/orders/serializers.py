@@ -4,6 +4,7 @@ from rest_framework import serializers
 from monolith.core.serializers import CardSerializer
 
 from .models import Order, OrderLine, OrderPayment
+from .services import MAX_LINES, MAX_QUANTITY
 
 
 class ShippingSerializer(serializers.Serializer):
@@ -17,7 +18,8 @@ class ShippingSerializer(serializers.Serializer):
 
 class OrderLineRequestSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=32)
-    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+    # Per line; services.order_place holds repeated lines for one sku, added up, to the same limit.
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class OrderRequestSerializer(serializers.Serializer):
@@ -25,7 +27,7 @@ class OrderRequestSerializer(serializers.Serializer):
     # column holds 254 (RFC 5321's limit), and a longer one would be a 500.
     email = serializers.EmailField(max_length=254)
     shipping = ShippingSerializer()
-    lines = OrderLineRequestSerializer(many=True, allow_empty=False, max_length=100)
+    lines = OrderLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
 
 
 class OrderLineSerializer(serializers.ModelSerializer):

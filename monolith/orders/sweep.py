@@ -8,7 +8,7 @@ Run by `manage.py sweep_reservations` (an operator's cron job). Two kinds of sto
   payment behind them. A crash between a remote reserve and the monolith's commit, or a failed
   compensating release (see `services._order_reserve_and_create`), leaves one behind. A paid
   order's own reservation is never one: its units are sold, and the relay commits it
-  (`services.order_stock_commit_due`), later if the catalog was down.
+  (`outbox.order_stock_commit_due`), later if the catalog was down.
 
 Every step is idempotent, so a second run finds nothing left to do.
 """

@@ -13,6 +13,7 @@ from monolith.core.forms import add_application_error
 
 from . import selectors, services
 from .forms import CheckoutForm, PayForm
+from .owner import Owner
 
 
 def _new_key():
@@ -20,14 +21,14 @@ def _new_key():
 
 
 # Checkout and paying are not in the request's transaction: the order and its payment attempt
-# are committed before the attempt is delivered (services.payment_deliver).
+# are committed before the attempt is delivered (outbox.payment_deliver).
 @transaction.non_atomic_requests
 def checkout(request):
     cart = cart_get(session=request.session)
     if not cart.lines:
         messages.info(request, "Your cart is empty.")
         return redirect("cart:detail")
-    owner = services.Owner.from_request(request)
+    owner = Owner.from_request(request)
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if form.is_valid():
@@ -45,24 +46,22 @@ def checkout(request):
 
 
 def _place_and_pay(request, form, cart, owner):
-    """Place the order and pay it; on a problem, put it on the form and return None."""
-    key = form.cleaned_data["idempotency_key"]
+    """Check out (services.checkout); on a problem, put it on the form and return None."""
     try:
-        with transaction.atomic():  # a problem deciding to pay leaves no half-placed order behind
-            order = services.order_place(
-                owner=owner,
-                email=form.cleaned_data["email"],
-                shipping=form.shipping(),
-                lines=[{"sku": line.product.sku, "quantity": line.quantity} for line in cart.lines],
-                idempotency_key=f"checkout:{key}",
-            )
-            attempt, _ = services.payment_attempt_record(order=order, card=form.card(), idempotency_key=key)
+        result = services.checkout(
+            owner=owner,
+            email=form.cleaned_data["email"],
+            shipping=form.shipping(),
+            lines=[{"sku": line.product.sku, "quantity": line.quantity} for line in cart.lines],
+            card=form.card(),
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
     except ApplicationError as error:
         add_application_error(form, error)
         return None
     cart_clear(session=request.session)
-    _say_how_it_went(request, order, services.payment_deliver(attempt).payment, retry_hint=" Try another card below.")
-    return order
+    _say_how_it_went(request, result.order, result.payment, retry_hint=" Try another card below.")
+    return result.order
 
 
 def _say_how_it_went(request, order, payment, retry_hint=""):
@@ -76,11 +75,11 @@ def _say_how_it_went(request, order, payment, retry_hint=""):
 
 
 def _order_for(request, number):
-    return selectors.order_get(owner=services.Owner.from_request(request), number=number)
+    return selectors.order_get(owner=Owner.from_request(request), number=number)
 
 
 def order_list(request):
-    orders = selectors.order_list(owner=services.Owner.from_request(request))
+    orders = selectors.order_list(owner=Owner.from_request(request))
     return render(request, "orders/order_list.html", {"orders": orders})
 
 

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "monolith.payments",
     "monolith.parallel_run",
     "monolith.strangler",
+    "monolith.storefront",
+    "monolith.seed",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "monolith.core.context_processors.shop",
+                "monolith.cart.context_processors.cart",
             ],
         },
     },

@@ -37,6 +37,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from monolith.catalog import services as catalog_services
 from monolith.catalog.models import Category
 from monolith.orders import services as order_services
+from monolith.orders.owner import Owner
 from tests.conftest import DECLINED_CARD, GOOD_CARD, NO_FUNDS_CARD, SHIPPING
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
@@ -110,7 +111,7 @@ def shop(db, staff_user, make_product, category):
     make_product("TEA-0002", price="6.00", stock=10, cat=tea, is_active=False)
     catalog_services.stock_reserve(reservation_id="fuzz-held", lines=[{"sku": "TEA-0001", "quantity": 1}])
 
-    owner = order_services.Owner(user=staff_user)
+    owner = Owner(user=staff_user)
     lines = [{"sku": "COF-0001", "quantity": 2}, {"sku": "TEA-0001", "quantity": 1}]
     unpaid, paid, declined = (
         order_services.order_place(owner=owner, email="ada@example.com", shipping=SHIPPING, lines=lines)

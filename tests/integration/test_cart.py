@@ -108,6 +108,17 @@ def test_the_stock_check_counts_what_is_already_in_the_cart(client, beans):
     assert cart_lines(client) == {"TEA-1": 1}
 
 
+def test_adding_past_1000_of_one_product_in_all_is_refused_on_the_product_page(client, make_product):
+    make_product("BULK-1", stock=5000, name="Bulk Beans")
+    add(client, "BULK-1", 600)
+
+    response = add(client, "BULK-1", 600)
+
+    assert response.status_code == 400
+    assert "A cart holds at most 1000 of one product, and 600 are in yours." in response.content.decode()
+    assert cart_lines(client) == {"BULK-1": 600}
+
+
 @pytest.mark.parametrize(
     "quantity, message",
     [

@@ -9,6 +9,7 @@ import pytest
 
 from monolith.core.errors import Conflict
 from monolith.orders import services as orders
+from monolith.orders.owner import Owner
 from monolith.orders.models import Order, OrderPayment
 from monolith.payments import services as payments
 from monolith.payments.models import IdempotencyKey, Payment, Refund
@@ -30,7 +31,7 @@ def errors(results):
 
 def place(product, quantity=1, owner=None):
     return orders.order_place(
-        owner=owner or orders.Owner(shopper_id="shopper-1"),
+        owner=owner or Owner(shopper_id="shopper-1"),
         email="ada@example.com",
         shipping=SHIPPING,
         lines=[{"sku": product.sku, "quantity": quantity}],
@@ -49,9 +50,10 @@ def test_concurrent_charges_with_one_key_make_one_payment_and_answer_alike(db):
     assert Payment.objects.count() == 1
     assert IdempotencyKey.objects.count() == 1
     answers = oks(results)
-    assert {(status, body["id"], body["status"]) for status, body, _ in answers} == {(201, str(Payment.objects.get().pk), "succeeded")}
-    assert all(body == answers[0][1] for _, body, _ in answers)
-    assert sorted(replayed for _, _, replayed in answers) == [False] + [True] * (THREADS - 1)
+    paid = {(outcome.payment.id, outcome.payment.status) for outcome in answers}
+    assert paid == {(Payment.objects.get().pk, "succeeded")}
+    assert all(outcome.payment == answers[0].payment for outcome in answers)
+    assert sorted(outcome.replayed for outcome in answers) == [False] + [True] * (THREADS - 1)
 
 
 def test_concurrent_pays_of_one_order_with_one_key_charge_once(product):
@@ -88,7 +90,7 @@ def test_concurrent_pays_of_one_order_with_different_keys_charge_once(product):
 
 
 def test_a_double_submitted_checkout_places_one_order(product):
-    owner = orders.Owner(shopper_id="shopper-1")
+    owner = Owner(shopper_id="shopper-1")
 
     def submit():
         return orders.order_place(
@@ -106,10 +108,10 @@ def test_a_double_submitted_checkout_places_one_order(product):
 
 
 def succeeded_payment():
-    _, body, _ = payments.payment_create(
+    outcome = payments.payment_create(
         idempotency_key="charge", order_number="ORDER12345", amount=Decimal("12.50"), currency="EUR", card=dict(GOOD_CARD)
     )
-    return body["id"]
+    return outcome.payment.id
 
 
 def test_concurrent_refunds_with_one_key_refund_once(db):
@@ -121,7 +123,7 @@ def test_concurrent_refunds_with_one_key_refund_once(db):
 
     assert errors(results) == []
     assert Refund.objects.count() == 1
-    assert len({body["id"] for _, body, _ in oks(results)}) == 1
+    assert len({outcome.refund.id for outcome in oks(results)}) == 1
     assert Payment.objects.get().amount_refunded == Decimal("5.00")
 
 

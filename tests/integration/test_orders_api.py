@@ -276,6 +276,45 @@ def test_a_retry_after_a_decline_is_409_when_the_stock_is_gone_meanwhile(api, pr
     assert Payment.objects.count() == 1  # the card was not charged
 
 
+def release_as_staff(staff_api, number, attempt=1):
+    """Staff release an order's reservation through the catalog API, as the catalog allows them to."""
+    response = staff_api.post(f"/api/catalog/stock-reservations/order-{number}-{attempt}/release/")
+    assert response.status_code == 200, response.content
+
+
+def test_paying_an_order_whose_stock_was_released_reserves_it_again_first(
+        api, staff_api, product, place_order, new_key):
+    order = place_order([{"sku": "COF-0001", "quantity": 2}])
+    release_as_staff(staff_api, order["number"])
+    assert stock("COF-0001") == 5  # the fault: the order awaits payment, and holds nothing
+    assert StockReservation.objects.get().status == "released"
+
+    response = pay(api, order["number"], GOOD_CARD, new_key())
+
+    assert response.status_code == 201, response.content
+    assert api.get(f"/api/orders/{order['number']}/").json()["status"] == "paid"
+    assert stock("COF-0001") == 3
+    held = dict(StockReservation.objects.values_list("reservation_id", "status"))
+    assert held == {f"order-{order['number']}-1": "released", f"order-{order['number']}-2": "committed"}
+
+
+def test_paying_an_order_whose_released_stock_is_gone_is_409_and_charges_nothing(
+        api, staff_api, product, place_order, new_key):
+    order = place_order([{"sku": "COF-0001", "quantity": 2}])
+    release_as_staff(staff_api, order["number"])
+    place_order([{"sku": "COF-0001", "quantity": 4}], client=APIClient())  # someone else buys it
+    assert stock("COF-0001") == 1
+
+    response = pay(api, order["number"], GOOD_CARD, new_key())
+
+    body = assert_json_error(response, 409)
+    assert (body["code"], body["skus"]) == ("insufficient_stock", ["COF-0001"])
+    assert not Payment.objects.exists()  # the card was not charged
+    assert not OrderPayment.objects.exists()
+    assert api.get(f"/api/orders/{order['number']}/").json()["status"] == "pending_payment"
+    assert stock("COF-0001") == 1
+
+
 def test_paying_a_paid_order_again_is_409_and_charges_nothing(api, product, place_order, new_key):
     order = place_order([{"sku": "COF-0001", "quantity": 1}])
     pay(api, order["number"], GOOD_CARD, new_key())
@@ -393,6 +432,35 @@ def test_the_same_key_with_another_card_is_422(api, product, place_order, new_ke
     assert "Idempotency-Key" in body
     assert Payment.objects.count() == 1
     assert api.get(f"/api/orders/{order['number']}/").json()["status"] == "paid"
+
+
+# The orders' own limit on one product: lines for one sku are added up, and held to it
+
+
+@pytest.mark.parametrize("quantities", [[600, 600], [1000, 1], [1000] * 11], ids=["600+600", "1000+1", "11x1000"])
+def test_lines_for_one_sku_added_up_past_1000_are_400_naming_lines_and_the_sku(api, product, make_product, quantities):
+    make_product("TEA-0001", stock=20_000)
+
+    response = api.post("/api/orders/", {**ORDER, "lines": [
+        {"sku": "COF-0001", "quantity": 1}, *({"sku": "TEA-0001", "quantity": q} for q in quantities),
+    ]}, format="json")
+
+    body = assert_json_error(response, 400)
+    assert "TEA-0001" in " ".join(body["lines"]) and "1000" in " ".join(body["lines"]), body
+    assert body["skus"] == ["TEA-0001"]
+    assert "10000" not in response.content.decode()  # the catalog's own limit is not the orders client's business
+    assert not Order.objects.exists()
+    assert (stock("COF-0001"), stock("TEA-0001")) == (5, 20_000)
+
+
+def test_lines_for_one_sku_added_up_to_1000_are_an_order(api, make_product):
+    make_product("TEA-0001", stock=1000)
+
+    response = api.post("/api/orders/", {**ORDER, "lines": [{"sku": "TEA-0001", "quantity": 400},
+                                                         {"sku": "TEA-0001", "quantity": 600}]}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert stock("TEA-0001") == 0
 
 
 # Bad input is a 4xx that names the field, never a 500

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from monolith.catalog.models import Product, StockReservationLine
 from monolith.core.errors import Conflict
 from monolith.orders import services as orders
+from monolith.orders.owner import Owner
 from monolith.orders.models import Order
 from monolith.payments.models import Payment
 from tests.concurrency import run_concurrently
@@ -22,7 +23,7 @@ SHOPPERS = 8
 
 def checkout(shopper, lines):
     return lambda: orders.order_place(
-        owner=orders.Owner(shopper_id=f"shopper-{shopper}"), email=f"shopper{shopper}@example.com", shipping=SHIPPING, lines=lines
+        owner=Owner(shopper_id=f"shopper-{shopper}"), email=f"shopper{shopper}@example.com", shipping=SHIPPING, lines=lines
     )
 
 

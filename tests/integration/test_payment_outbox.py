@@ -210,7 +210,7 @@ def test_a_payment_refused_outright_fails_at_once_and_releases_the_stock(db, ref
 
 
 def test_the_relay_goes_on_when_one_delivery_breaks(db, settings, monkeypatch):
-    from monolith.orders import services as order_services
+    from monolith.orders import outbox
 
     category = catalog_services.category_create(slug="beans", name="Beans")
     catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
@@ -218,15 +218,15 @@ def test_the_relay_goes_on_when_one_delivery_breaks(db, settings, monkeypatch):
     first, second = place(client, quantity=1), place(client, quantity=1)
     for number in (first, second):
         order = Order.objects.get(number=number)
-        order_services.payment_attempt_record(order=order, card=dict(GOOD_CARD), idempotency_key=f"key-{number}")
-    deliver = order_services.payment_deliver
+        outbox.payment_attempt_record(order=order, card=dict(GOOD_CARD), idempotency_key=f"key-{number}")
+    deliver = outbox.payment_deliver
 
     def breaks_for_the_first(attempt):
         if attempt.order.number == first:
             raise RuntimeError("a bug")
         return deliver(attempt)
 
-    monkeypatch.setattr(order_services, "payment_deliver", breaks_for_the_first)
+    monkeypatch.setattr(outbox, "payment_deliver", breaks_for_the_first)
     output = relay_once()
 
     assert f"order {second}: succeeded" in output

@@ -178,6 +178,35 @@ def test_a_replayed_decline_stays_a_decline(staff_api, new_key):
     assert Payment.objects.count() == 1
 
 
+def test_a_replay_after_a_refund_is_the_first_answer_not_the_payment_now(staff_api, new_key):
+    key = new_key()
+    first = charge(staff_api, key)
+    refund = staff_api.post(f"/api/payments/{first.json()['id']}/refunds/", {"amount": "5.00"}, format="json",
+                            headers={"Idempotency-Key": new_key()})
+    assert refund.status_code == 201, refund.content
+
+    again = charge(staff_api, key)
+
+    assert again.json() == first.json()
+    assert (again.json()["status"], again.json()["refunds"]) == ("succeeded", [])
+    assert Payment.objects.get().status == "partially_refunded"
+
+
+def test_a_key_stored_as_the_api_answered_before_records_were_kept_replays_alike(staff_api, new_key):
+    """Rows written before the store kept records hold the API's answer itself (and a response_status)."""
+    payment_key, refund_key = new_key(), new_key()
+    first = charge(staff_api, payment_key).json()
+    refund_body = {"amount": "5.00"}
+    refund = staff_api.post(f"/api/payments/{first['id']}/refunds/", refund_body, format="json",
+                            headers={"Idempotency-Key": refund_key}).json()
+    IdempotencyKey.objects.filter(key=f"payment:{payment_key}").update(response_status=201, response_body=first)
+    IdempotencyKey.objects.filter(key=f"refund:{refund_key}").update(response_status=201, response_body=refund)
+
+    assert charge(staff_api, payment_key).json() == first
+    assert staff_api.post(f"/api/payments/{first['id']}/refunds/", refund_body, format="json",
+                          headers={"Idempotency-Key": refund_key}).json() == refund
+
+
 @pytest.mark.parametrize("change", [
     {"amount": "12.51"},
     {"currency": "USD"},

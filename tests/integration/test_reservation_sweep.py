@@ -11,7 +11,8 @@ from django.utils import timezone
 from monolith.catalog import services as catalog_services
 from monolith.catalog.models import Product, StockReservation
 from monolith.orders.models import Order, OrderPayment
-from monolith.orders.services import Owner, order_place
+from monolith.orders.owner import Owner
+from monolith.orders.services import order_place
 from tests.conftest import SHIPPING
 
 AN_HOUR_AGO = timezone.now() - timedelta(hours=1)

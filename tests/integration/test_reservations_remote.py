@@ -12,14 +12,17 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, OperationalError, connections, transaction
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from monolith import wiring
 from monolith.adapters.catalog_local import LocalCatalog
 from monolith.orders import services as order_services
 from monolith.orders.models import Order
+from monolith.orders.owner import Owner
+from monolith.payments.models import Payment
 from monolith.ports.catalog import CatalogUnavailable
 from monolith.wiring import get_catalog
-from tests.conftest import SHIPPING
+from tests.conftest import GOOD_CARD, SHIPPING
 from tests.servers import CATALOG, free_port, serve
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +74,7 @@ def reserve(catalog, reservation_id, sku, quantity=1):
 
 
 def place(sku, quantity):
-    owner = order_services.Owner(shopper_id="sweep-test")
+    owner = Owner(shopper_id="sweep-test")
     return order_services.order_place(owner=owner, email="ada@example.com", shipping=SHIPPING,
                                       lines=[{"sku": sku, "quantity": quantity}])
 
@@ -236,3 +239,87 @@ def test_the_sweep_cancels_abandoned_orders_and_releases_orphans_in_the_service(
     assert reservation(service, order.reservation_id) == "released"
     assert service.product(sku)["stock"] == 10
     assert "Done: 0 step(s)" in sweep("--older-than", "0")  # idempotent
+
+
+# Paying: a paid order always holds its stock, when the catalog is the service's too
+
+
+def pay_through_the_api(client, number):
+    return client.post(f"/api/orders/{number}/pay/", {"card": GOOD_CARD}, format="json",
+                       headers={"Idempotency-Key": uuid.uuid4().hex})
+
+
+def place_through_the_api(client, lines):
+    response = client.post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING, "lines": lines},
+                           format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["number"]
+
+
+def release_in_the_service(service, reservation_id):
+    response = service.api.post(f"{service.url}/api/catalog/stock-reservations/{reservation_id}/release/", timeout=5)
+    assert response.status_code == 200, response.text
+
+
+def test_paying_an_order_whose_reservation_the_service_released_reserves_again_first(remote, service, new_sku):
+    sku, client = new_sku(10), APIClient()
+    number = place_through_the_api(client, [{"sku": sku, "quantity": 2}])
+    release_in_the_service(service, f"order-{number}-1")
+    assert service.product(sku)["stock"] == 10  # the fault: the order awaits payment, and holds nothing
+
+    response = pay_through_the_api(client, number)
+
+    assert response.status_code == 201, response.content
+    assert Order.objects.get(number=number).status == Order.Status.PAID
+    assert service.product(sku)["stock"] == 8
+    assert reservation(service, f"order-{number}-1") == "released"
+    assert reservation(service, f"order-{number}-2") == "held"
+    call_command("payments_relay", "--once", stdout=StringIO())  # commits the paid order's stock
+    assert reservation(service, f"order-{number}-2") == "committed"
+
+
+def test_paying_an_order_whose_released_stock_the_service_sold_is_409_and_charges_nothing(remote, service, new_sku):
+    sku, client = new_sku(3), APIClient()
+    number = place_through_the_api(client, [{"sku": sku, "quantity": 2}])
+    release_in_the_service(service, f"order-{number}-1")
+    place_through_the_api(APIClient(), [{"sku": sku, "quantity": 2}])  # someone else buys it
+    assert service.product(sku)["stock"] == 1
+
+    response = pay_through_the_api(client, number)
+
+    assert response.status_code == 409, response.content
+    assert (response.json()["code"], response.json()["skus"]) == ("insufficient_stock", [sku])
+    assert not Payment.objects.filter(order_number=number).exists()  # the card was not charged
+    assert Order.objects.get(number=number).status == Order.Status.PENDING_PAYMENT
+    assert reservation(service, f"order-{number}-2") == 404
+    assert service.product(sku)["stock"] == 1
+
+
+def test_lines_for_one_sku_past_the_orders_limit_never_show_the_services_limit(remote, service, new_sku):
+    sku = new_sku(20_000)
+
+    response = APIClient().post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING,
+                                                 "lines": [{"sku": sku, "quantity": 1000}] * 11}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["skus"] == [sku] and "lines" in response.json()
+    assert "10000" not in response.content.decode()
+    assert service.product(sku)["stock"] == 20_000
+
+
+def test_paying_while_the_catalog_service_cannot_be_reached_is_503_and_charges_nothing(
+        remote, service, new_sku, settings, monkeypatch):
+    sku, client = new_sku(10), APIClient()
+    number = place_through_the_api(client, [{"sku": sku, "quantity": 2}])
+    settings.CATALOG_SERVICE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setattr(ports, "_instances", {})
+    with pytest.raises(CatalogUnavailable):  # the fault: the catalog cannot be asked what it holds
+        get_catalog().held_reservations(older_than=timezone.now())
+
+    response = pay_through_the_api(client, number)
+
+    assert response.status_code == 503, response.content
+    assert not Payment.objects.filter(order_number=number).exists()
+    assert Order.objects.get(number=number).status == Order.Status.PENDING_PAYMENT
+    assert not Order.objects.get(number=number).payments.exists()
+    assert reservation(service, f"order-{number}-1") == "held"

@@ -1,6 +1,6 @@
 """The payments API, /api/payments/: for staff and for the services that take payments."""
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -57,8 +57,9 @@ class PaymentListView(generics.ListAPIView):
         key = idempotency_key(request)
         data = PaymentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        status, body, replayed = services.payment_create(idempotency_key=key, **data.validated_data)
-        return mark_replay(Response(body, status=status), replayed)
+        outcome = services.payment_create(idempotency_key=key, **data.validated_data)
+        body = PaymentSerializer(outcome.payment).data
+        return mark_replay(Response(body, status=status.HTTP_201_CREATED), outcome.replayed)
 
 
 @extend_schema(tags=["payments"])
@@ -84,5 +85,6 @@ class RefundListView(APIView):
         key = idempotency_key(request, required=False)
         data = RefundRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        status, body, replayed = services.refund_create(payment_id=payment_id, idempotency_key=key, **data.validated_data)
-        return mark_replay(Response(body, status=status), replayed)
+        outcome = services.refund_create(payment_id=payment_id, idempotency_key=key, **data.validated_data)
+        body = RefundSerializer(outcome.refund).data
+        return mark_replay(Response(body, status=status.HTTP_201_CREATED), outcome.replayed)

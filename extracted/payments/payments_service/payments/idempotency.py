@@ -45,8 +45,12 @@ def fingerprint(payload) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def run_idempotent(*, key, payload, operation):
-    """Run `operation()` -> (status, body) once per key; returns (status, body, replayed)."""
+def run_idempotent(*, key, payload, operation, restore):
+    """Run `operation()` once per key; returns (its result, replayed).
+
+    The result is kept as its snapshot (`result.as_snapshot()`, JSON); a replay gives back
+    `restore(snapshot)`, the first request's result as it was then.
+    """
     digest = fingerprint(payload)
     with transaction.atomic():
         _claim(key)
@@ -54,11 +58,12 @@ def run_idempotent(*, key, payload, operation):
             with transaction.atomic():
                 record = IdempotencyKey.objects.create(key=key, fingerprint=digest)
         except IntegrityError:
-            return (*_replay(key, digest), True)
-        status, body = operation()
-        record.response_status, record.response_body = status, body
-        record.save(update_fields=["response_status", "response_body"])
-        return status, body, False
+            return restore(_replay(key, digest)), True
+        result = operation()
+        # response_status is no longer written: how to answer is the API's choice, not the store's.
+        record.response_body = result.as_snapshot()
+        record.save(update_fields=["response_body"])
+        return result, False
 
 
 def _claim(key):
@@ -87,6 +92,6 @@ def _replay(key, digest):
         raise IdempotencyMismatch(
             "This Idempotency-Key was used with a different request.", field="Idempotency-Key"
         )
-    if record.response_status is None:  # cannot happen: the row and its response commit together
+    if record.response_body is None:  # cannot happen: the row and its response commit together
         raise IdempotencyKeyInUse()
-    return record.response_status, record.response_body
+    return record.response_body

@@ -1,14 +1,14 @@
 """manage.py payments_relay: deliver the payment attempts that their request could not settle, and commit paid stock.
 
 A process of the stack (`shop up` runs it as `relay`). It claims the attempts that are due
-(services.payment_attempts_due: SKIP LOCKED, so several relays share the work), delivers each
-with its idempotency key (services.payment_deliver), and goes on until each payment is final: a
+(outbox.payment_attempts_due: SKIP LOCKED, so several relays share the work), delivers each
+with its idempotency key (outbox.payment_deliver), and goes on until each payment is final: a
 payments service that is down, slow or failing costs time, never an order or a second charge.
 Stopping it (or killing it) at any point loses nothing: an attempt it had claimed is due again
 once the claim runs out.
 
 It also commits the stock reservations of paid orders in a catalog in another process
-(services.order_stock_commit_due), which settling a payment leaves to it so that the shopper
+(outbox.order_stock_commit_due), which settling a payment leaves to it so that the shopper
 does not wait for that call: an order stays due until the catalog has taken the commit. A
 commit changes no stock count, so it is not urgent: the relay sends what is due at most every
 COMMIT_SECONDS, up to COMMIT_BATCH reservations in one call (bench/checkout_cpu.py measured a
@@ -21,7 +21,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from monolith.core.errors import ServiceUnavailable
-from monolith.orders import services
+from monolith.orders import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +53,12 @@ class Command(BaseCommand):
                 time.sleep(IDLE_SECONDS)
 
     def _deliver_payments(self):
-        due = services.payment_attempts_due(limit=BATCH)
+        due = outbox.payment_attempts_due(limit=BATCH)
         for attempt in due:
             if self.stopping:
                 break  # the claim runs out and another run delivers it
             try:
-                result = services.payment_deliver(attempt)
+                result = outbox.payment_deliver(attempt)
             except Exception:  # a bug or a database hiccup must not stop the relay: the claim runs out
                 logger.exception("Delivering the payment of order %s failed; it is due again shortly.",
                                  attempt.order.number)
@@ -74,7 +74,7 @@ class Command(BaseCommand):
         if time.monotonic() < self.next_commit_at:
             return 0
         try:
-            committed = services.order_stock_commit_due(limit=COMMIT_BATCH)
+            committed = outbox.order_stock_commit_due(limit=COMMIT_BATCH)
         except ServiceUnavailable as error:
             committed = 0
             logger.warning("Committing paid orders' stock failed: %s; they are due again shortly.", error)

@@ -1,10 +1,18 @@
-"""Shop pages for browsing: the product list and a product's page. They read through the catalog port."""
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.shortcuts import render
+"""The storefront's pages: the product list, a product's page, and its add-to-cart form.
 
+They read the catalog through the catalog port and change the cart through the cart's services:
+the storefront uses the cart context, never the other way round.
+"""
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from monolith.cart import services as cart_services
 from monolith.cart.forms import CartAddForm
-from monolith.core.errors import NotFound
+from monolith.core.errors import ApplicationError, NotFound
+from monolith.core.forms import add_application_error
 from monolith.wiring import get_catalog
 
 LIST_FILTERS = ("category", "q", "ordering", "in_stock", "min_price", "max_price")
@@ -27,7 +35,7 @@ def product_list(request):
     query.pop("page", None)
     return render(
         request,
-        "catalog/product_list.html",
+        "storefront/product_list.html",
         {
             "page": page,
             "categories": categories,
@@ -41,10 +49,10 @@ def product_list(request):
 
 
 def product_detail(request, sku):
-    return render_product_page(request, sku, CartAddForm(initial={"sku": sku, "quantity": 1}))
+    return _render_product_page(request, sku, CartAddForm(initial={"sku": sku, "quantity": 1}))
 
 
-def render_product_page(request, sku, form, status=200):
+def _render_product_page(request, sku, form, status=200):
     """The product page with its add-to-cart form (bound and showing errors when the add failed)."""
     catalog = get_catalog()
     try:
@@ -54,7 +62,26 @@ def render_product_page(request, sku, form, status=200):
     categories = {c.slug: c for c in catalog.categories()}
     return render(
         request,
-        "catalog/product_detail.html",
+        "storefront/product_detail.html",
         {"product": product, "category": categories.get(product.category), "form": form},
         status=status,
     )
+
+
+@require_POST
+def add_to_cart(request):
+    """The product page's form: add to the cart, or show the product page again with the form's errors."""
+    form = CartAddForm(request.POST)
+    if form.is_valid():
+        try:
+            product = cart_services.cart_add(session=request.session, **form.cleaned_data)
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            messages.success(request, f"Added {form.cleaned_data['quantity']} × {product.name} to your cart.")
+            return redirect("cart:detail")
+    sku = form.cleaned_data.get("sku") or request.POST.get("sku", "")
+    if not form.has_error("sku") and sku:
+        return _render_product_page(request, sku, form, status=400)
+    messages.error(request, "That product could not be added: " + " ".join(form.errors.get("sku", [])))
+    return redirect("cart:detail")

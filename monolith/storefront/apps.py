@@ -1,0 +1,7 @@
+"""App config for the storefront."""
+from django.apps import AppConfig
+
+
+class StorefrontConfig(AppConfig):
+    name = "monolith.storefront"
+    label = "storefront"
