@@ -312,7 +312,7 @@ def test_paying_while_the_catalog_service_cannot_be_reached_is_503_and_charges_n
     sku, client = new_sku(10), APIClient()
     number = place_through_the_api(client, [{"sku": sku, "quantity": 2}])
     settings.CATALOG_SERVICE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    monkeypatch.setattr(ports, "_instances", {})
+    wiring.reset()  # adapters built afresh, for the unreachable address (inside the fixture's override)
     with pytest.raises(CatalogUnavailable):  # the fault: the catalog cannot be asked what it holds
         get_catalog().held_reservations(older_than=timezone.now())
 
