@@ -45,7 +45,9 @@ class Shopper:
     def __post_init__(self):
         self.staff.auth = ADMIN
 
-    def call(self, method: str, path: str, expected: tuple[int, ...], session=None, **kwargs) -> requests.Response | None:
+    def call(
+        self, method: str, path: str, expected: tuple[int, ...], session: requests.Session | None = None, **kwargs
+    ) -> requests.Response | None:
         self.sent += 1
         try:
             response = (session or self.session).request(method, self.url + path, timeout=30, **kwargs)
@@ -157,7 +159,9 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(swit
     # One successful charge per order, in the database of whoever owns payments at the end.
     payments_database = switching_shop.env["PAYMENTS_DATABASE_URL" if switches[-1] >= 2 else "DATABASE_URL"]
     with psycopg2.connect(payments_database) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT order_number, count(*) FROM payments_payment WHERE status = 'succeeded' GROUP BY order_number")
+        cursor.execute(
+            "SELECT order_number, count(*) FROM payments_payment WHERE status = 'succeeded' GROUP BY order_number"
+        )
         charges = dict(cursor.fetchall())
     connection.close()
     assert charges == {number: 1 for number in placed}

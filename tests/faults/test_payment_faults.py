@@ -53,7 +53,8 @@ def monolith(payments, tmp_path_factory):
            "CATALOG_BACKEND": "local"}
     with serve(MONOLITH, port=free_port(), name="faults_monolith", log_dir=tmp_path_factory.mktemp("faults"),
                env=env, setup=lambda server: server.manage("seed_shop")) as server:
-        server.api.patch(f"{server.url}/api/catalog/products/{SKU}/", json={"stock": STOCK}, timeout=10).raise_for_status()
+        stocked = server.api.patch(f"{server.url}/api/catalog/products/{SKU}/", json={"stock": STOCK}, timeout=10)
+        stocked.raise_for_status()
         yield server
 
 
@@ -121,8 +122,9 @@ class Shopper:
         request_id = self.request_ids[number] = f"pay-{uuid.uuid4()}"
         started = time.monotonic()
         try:
-            return self.session.post(f"{self.url}/api/orders/{number}/pay/", json={"card": card},
-                                     headers={"Idempotency-Key": key, "X-Request-ID": request_id}, timeout=30).status_code
+            headers = {"Idempotency-Key": key, "X-Request-ID": request_id}
+            return self.session.post(f"{self.url}/api/orders/{number}/pay/", json={"card": card}, headers=headers,
+                                     timeout=30).status_code
         except requests.ConnectionError:
             return "connection error"
         finally:
@@ -141,7 +143,8 @@ def outcome(record, monolith, payments, numbers):
             break
         time.sleep(0.5)
     with psycopg2.connect(payments.database_url) as database, database.cursor() as cursor:
-        cursor.execute("SELECT order_number, status FROM payments_payment WHERE order_number = ANY(%s)", [list(numbers)])
+        cursor.execute("SELECT order_number, status FROM payments_payment WHERE order_number = ANY(%s)",
+                       [list(numbers)])
         charges = cursor.fetchall()
     database.close()
     succeeded = Counter(number for number, status in charges if status == "succeeded")
