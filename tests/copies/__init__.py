@@ -3,9 +3,10 @@
 Each deployable stands alone, so a context that leaves the monolith takes a copy of its code
 (and of the monolith's core/) rather than importing it. PAIRS says which folders are copies of
 which; every file found under both roots of a pair, by the same relative path, is diffed with
-difflib after two normalisations: the monolith's dotted names are rewritten to the service's
-(`monolith.catalog` -> `catalog_service.catalog`, ...), and module docstrings are left out
-(each copy says what it is where it lives). What remains must be exactly the differences listed
+difflib after three normalisations: the monolith's dotted names are rewritten to the service's
+(`monolith.catalog` -> `catalog_service.catalog`, ...), both sides are tidied by Ruff alike
+(imports sorted, formatted: a longer name must not make a difference of layout), and module
+docstrings are left out (each copy says what it is where it lives). What remains must be exactly the differences listed
 in extracted/COPIES.md (LIST), each with a line saying why: tests/unit/test_copies.py fails on a
 difference the list does not have and on a listed one that is gone.
 
@@ -16,7 +17,12 @@ difference the list does not have and on a listed one that is gone.
 
 import ast
 import difflib
+import json
 import re
+import subprocess
+import sys
+import tempfile
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,35 +105,80 @@ def _path(root, folder, relative):
     return folder if folder.is_file() else folder / relative
 
 
-def normalised(text, *, rewrites=()):
-    """The lines of `text` that are compared: its dotted names rewritten, its module docstring left out."""
+def rewritten(text, rewrites):
+    """`text` with each dotted name of the monolith's in `rewrites` changed to the service's."""
     for old, new in rewrites:
         text = re.sub(rf"\b{re.escape(old)}\b", new, text)
+    return text
+
+
+def tidied(sources, *, first_party):
+    """Python `sources` ({key: text}) as Ruff leaves them, imports sorted and formatted, in one run.
+
+    A rewritten name is longer or shorter than the monolith's, so a line of the copy may wrap (or
+    its import sort) where the original's does not: tidying both sides alike compares code, not
+    layout. The repository's line length and Python version apply; every package named in a
+    rewrite is first-party, as each project's own Ruff settings make them.
+    """
+    settings = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["ruff"]
+    with tempfile.TemporaryDirectory(prefix="copies-") as scratch:
+        folder = Path(scratch)
+        config = folder / "ruff.toml"
+        config.write_text(
+            f"line-length = {settings['line-length']}\ntarget-version = {json.dumps(settings['target-version'])}\n"
+            f"[lint.isort]\nknown-first-party = {json.dumps(sorted(first_party))}\n"
+        )
+        files = {key: folder / f"file{number}.py" for number, key in enumerate(sources)}
+        for key, file in files.items():
+            file.write_text(sources[key])
+        for command in (["check", "--select", "I", "--fix", "--exit-zero"], ["format"]):
+            subprocess.run(
+                [sys.executable, "-m", "ruff", *command, "--quiet", "--config", str(config), str(folder)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        return {key: file.read_text() for key, file in files.items()}
+
+
+def without_docstring(text):
+    """The lines of `text` that are compared: all but its module docstring, each copy's own."""
     lines = [line.rstrip() for line in text.splitlines()]
     try:
         module = ast.parse(text)
     except SyntaxError:
         return lines
-    if (
-        module.body
-        and isinstance(module.body[0], ast.Expr)
-        and isinstance(module.body[0].value, ast.Constant)
-        and isinstance(module.body[0].value.value, str)
-    ):
-        return lines[module.body[0].end_lineno :]
+    first = module.body[0] if module.body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return lines[first.end_lineno :]
     return lines
 
 
-def hunks(pair, relative, *, root=REPO):
-    """The differences between the monolith's file and the service's copy, as hunks of '-' and '+' lines."""
-    left = normalised(_path(root, pair.monolith, relative).read_text(), rewrites=pair.rewrites)
-    right = normalised(_path(root, pair.service, relative).read_text())
-    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
-    return [
-        tuple([f"-{line}" for line in left[i1:i2]] + [f"+{line}" for line in right[j1:j2]])
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
-    ]
+def differences(pairs=PAIRS, *, root=REPO):
+    """{(pair name, path): hunks} for every file copied, a hunk being the '-' and '+' lines of one place."""
+    sides = {
+        (pair.name, path): (
+            rewritten(_path(root, pair.monolith, path).read_text(), pair.rewrites),
+            _path(root, pair.service, path).read_text(),
+        )
+        for pair in pairs
+        for path in copied_files(pair, root=root)
+    }
+    python = {
+        (key, side): text for key, texts in sides.items() if key[1].endswith(".py") for side, text in enumerate(texts)
+    }
+    first_party = {name.split(".")[0] for pair in pairs for rewrite in pair.rewrites for name in rewrite}
+    tidy = tidied(python, first_party=first_party) if python else {}
+    found = {}
+    for key, texts in sides.items():
+        left, right = (without_docstring(tidy.get((key, side), text)) for side, text in enumerate(texts))
+        matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+        found[key] = [
+            tuple([f"-{line}" for line in left[i1:i2]] + [f"+{line}" for line in right[j1:j2]])
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        ]
+    return found
 
 
 @dataclass
@@ -232,17 +283,16 @@ class Check:
 def check(entries, *, pairs=PAIRS, root=REPO):
     """Compare the copies under `root` with the list's `entries` (from parse())."""
     result = Check()
-    by_name = {pair.name: pair for pair in pairs}
-    pairs_and_paths = {(pair.name, path) for pair in pairs for path in copied_files(pair, root=root)}
+    found = differences(pairs, root=root)
     order = [pair.name for pair in pairs]
-    for key in sorted(pairs_and_paths | set(entries), key=lambda key: (order.index(key[0]), key[1])):
+    for key in sorted(found.keys() | entries.keys(), key=lambda key: (order.index(key[0]), key[1])):
         name, path = key
         listed = entries.get(key, [])
-        if key not in pairs_and_paths:
+        if key not in found:
             result.gone.extend((name, path, entry, entry.hunks) for entry in listed)
             continue
-        remaining = hunks(by_name[name], path, root=root)
-        kept = []
+        remaining = list(found[key])
+        kept, changed = [], []
         for entry in listed:
             if not entry.why or entry.why.startswith("TODO"):
                 result.unexplained.append(key)
@@ -257,15 +307,33 @@ def check(entries, *, pairs=PAIRS, root=REPO):
                     present.append(hunk)
                 else:
                     missing.append(hunk)
+            kept.append(Entry(entry.why, present))
             if missing:
                 result.gone.append((name, path, entry, missing))
-            if present:
-                kept.append(Entry(entry.why, present))
+                changed.append((kept[-1], missing))
         if remaining:
             result.unlisted[key] = remaining
-        if kept or remaining:
-            result.kept[key] = kept + ([Entry(TODO, remaining)] if remaining else [])
+        new = [hunk for hunk in remaining if not _carry_over(hunk, changed)]
+        kept = [entry for entry in kept if entry.hunks or entry.not_a_copy]
+        if kept or new:
+            result.kept[key] = kept + ([Entry(TODO, new)] if new else [])
     return result
+
+
+def _carry_over(hunk, changed, *, alike=0.5):
+    """For the list printed again: give a new `hunk` to the entry whose gone hunk it most resembles, if any
+    does (a line reworded, or wrapped by a formatter), so that the entry keeps its why; True if given."""
+    text = "\n".join(hunk)
+    scored = [
+        (difflib.SequenceMatcher(None, text, "\n".join(old), autojunk=False).ratio(), index)
+        for index, (_, missing) in enumerate(changed)
+        for old in missing
+    ]
+    score, index = max(scored, default=(0, None))
+    if score < alike:
+        return False
+    changed[index][0].hunks.append(hunk)
+    return True
 
 
 def render(kept, preamble, *, pairs=PAIRS):
