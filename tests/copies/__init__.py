@@ -6,9 +6,10 @@ which; every file found under both roots of a pair, by the same relative path, i
 difflib after three normalisations: the monolith's dotted names are rewritten to the service's
 (`monolith.catalog` -> `catalog_service.catalog`, ...), both sides are tidied by Ruff alike
 (imports sorted, formatted: a longer name must not make a difference of layout), and module
-docstrings are left out (each copy says what it is where it lives). What remains must be exactly the differences listed
-in extracted/COPIES.md (LIST), each with a line saying why: tests/unit/test_copies.py fails on a
-difference the list does not have and on a listed one that is gone.
+docstrings are left out (each copy says what it is where it lives). What remains must be exactly
+the differences listed in extracted/COPIES.md (LIST), each with a line saying why:
+tests/unit/test_copies.py fails on a difference the list does not have and on a listed one that
+is gone.
 
     .venv/bin/python -m tests.copies            # what does not match the list, if anything
     .venv/bin/python -m tests.copies --print    # the list as the tree has it now: keeps each why
