@@ -8,17 +8,24 @@ INSTALLED := $(VENV)/.installed
 # Debian keeps nginx in /usr/sbin, which is not on a normal user's PATH.
 export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 
-.PHONY: up test nginx chromium compose
+.PHONY: up test lint nginx chromium compose
 
 up: $(INSTALLED) nginx
 	$(VENV)/bin/shop up
 
-# The monolith's suite (unit, integration, end-to-end, fuzz), then each extracted service's, which
-# has its own settings and so its own pytest run.
-test: $(INSTALLED) nginx chromium compose
+# Lint and format check first (seconds, and no server needed), then the monolith's suite (unit,
+# integration, end-to-end, fuzz), then each extracted service's, which has its own settings and so
+# its own pytest run.
+test: $(INSTALLED) lint nginx chromium compose
 	$(VENV)/bin/pytest
 	cd extracted/catalog && ../../$(VENV)/bin/pytest
 	cd extracted/payments && ../../$(VENV)/bin/pytest
+
+# Ruff, configured in pyproject.toml ([tool.ruff]; the services' extend it). To fix what it can:
+# `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)

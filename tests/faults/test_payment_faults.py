@@ -5,8 +5,14 @@ client gave up, and while the relay or the monolith is killed in the middle of a
 
 Whatever happens, every order ends paid or payment_failed (none lost), no order is charged
 successfully more than once, and a declined card gives its stock back. Each test prints its counts.
+
+A fault test first proves that its fault happened, from what the processes themselves say: the
+monolith's log shows its client's read timeout; a kill lands while a charge is made but not yet
+recorded (the payments database has it, the monolith's order is still pending once the killed
+process is gone); the stopped service refused the checkouts made meanwhile (they answered 202).
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +35,9 @@ TOKEN = "faults-test-token"
 SKU = "COF-0001"
 STOCK = 100_000
 SETTLE_WITHIN = 90  # seconds for the relay to bring every payment to a final state
+# urllib3's warning when it retries a request whose answer did not come in time: the monolith's
+# client saying, in the monolith's log, that it gave up waiting, and after how long.
+READ_TIMED_OUT = re.compile(r"Read timed out\. \(read timeout=(?P<seconds>[\d.]+)\)")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +53,8 @@ def monolith(payments, tmp_path_factory):
            "CATALOG_BACKEND": "local"}
     with serve(MONOLITH, port=free_port(), name="faults_monolith", log_dir=tmp_path_factory.mktemp("faults"),
                env=env, setup=lambda server: server.manage("seed_shop")) as server:
-        server.api.patch(f"{server.url}/api/catalog/products/{SKU}/", json={"stock": STOCK}, timeout=10).raise_for_status()
+        stocked = server.api.patch(f"{server.url}/api/catalog/products/{SKU}/", json={"stock": STOCK}, timeout=10)
+        stocked.raise_for_status()
         yield server
 
 
@@ -95,7 +105,7 @@ class Shopper:
 
     def __init__(self, url):
         self.url, self.session = url, requests.Session()
-        self.placed, self.keys = [], {}
+        self.placed, self.keys, self.request_ids, self.took = [], {}, {}, {}
 
     def checkout(self, card):
         order = self.session.post(f"{self.url}/api/orders/", json={
@@ -108,11 +118,17 @@ class Shopper:
 
     def pay(self, number):
         key, card = self.keys[number]
+        # Our own request id, which the monolith logs and passes on to the payments service.
+        request_id = self.request_ids[number] = f"pay-{uuid.uuid4()}"
+        started = time.monotonic()
         try:
-            return self.session.post(f"{self.url}/api/orders/{number}/pay/", json={"card": card},
-                                     headers={"Idempotency-Key": key}, timeout=30).status_code
+            headers = {"Idempotency-Key": key, "X-Request-ID": request_id}
+            return self.session.post(f"{self.url}/api/orders/{number}/pay/", json={"card": card}, headers=headers,
+                                     timeout=30).status_code
         except requests.ConnectionError:
             return "connection error"
+        finally:
+            self.took[number] = round(time.monotonic() - started, 2)
 
 
 def outcome(record, monolith, payments, numbers):
@@ -127,7 +143,8 @@ def outcome(record, monolith, payments, numbers):
             break
         time.sleep(0.5)
     with psycopg2.connect(payments.database_url) as database, database.cursor() as cursor:
-        cursor.execute("SELECT order_number, status FROM payments_payment WHERE order_number = ANY(%s)", [list(numbers)])
+        cursor.execute("SELECT order_number, status FROM payments_payment WHERE order_number = ANY(%s)",
+                       [list(numbers)])
         charges = cursor.fetchall()
     database.close()
     succeeded = Counter(number for number, status in charges if status == "succeeded")
@@ -148,6 +165,36 @@ def _order_statuses(monolith, numbers):
         statuses = dict(cursor.fetchall())
     database.close()
     return {number: statuses.get(number, "missing") for number in numbers}
+
+
+def charged(payments, numbers):
+    """The orders among `numbers` that the payments service has charged (a succeeded payment)."""
+    with psycopg2.connect(payments.database_url) as database, database.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT order_number FROM payments_payment WHERE status = 'succeeded' "
+                       "AND order_number = ANY(%s)", [list(numbers)])
+        found = {number for (number,) in cursor.fetchall()}
+    database.close()
+    return found
+
+
+def wait_for_a_charge(payments, numbers, *, within):
+    """Poll the payments database until one of the orders `numbers()` gives is charged; those charged."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = charged(payments, numbers())
+        if found:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"No order was charged within {within} s: the fault under test never came to pass.")
+
+
+def charged_but_pending(monolith, payments, numbers):
+    """Orders the payments service charged that the monolith has not recorded as paid: payments in flight.
+
+    Only meaningful while no process of the monolith could settle them (the one that was delivering
+    them is dead, and the relay's claim or the request's lease keeps them from the others a while)."""
+    statuses = _order_statuses(monolith, numbers)
+    return sorted(number for number in charged(payments, numbers) if statuses[number] == "pending_payment")
 
 
 def stock(monolith):
@@ -194,49 +241,89 @@ def test_a_payments_outage_during_200_checkouts_loses_no_order_and_charges_none_
 def test_an_answer_after_the_client_timed_out_is_not_charged_again(monolith, payments, relay, record_property):
     before = stock(monolith)
     shopper = Shopper(monolith.url)
-    set_faults(payments, timeout_after_charge_ms=4000)  # past the adapter's 3 s read timeout
+    set_faults(payments, timeout_after_charge_ms=4000)  # the charge is made, the answer leaves 4 s later
     answers = Counter(shopper.checkout(GOOD_CARD) for _ in range(3))
     set_faults(payments)
 
+    # The fault happened: for each payment the monolith's log says that its client's read timeout ran
+    # out (urllib3's warning as it retries with the same key), and the pay request lasted that long.
+    timed_out = {}
+    for number in shopper.placed:
+        lines = monolith.log_lines_with(f"[{shopper.request_ids[number]}]", until=READ_TIMED_OUT.search)
+        seconds = [float(match["seconds"]) for match in map(READ_TIMED_OUT.search, lines) if match]
+        assert seconds, f"order {number}: no read timeout in the monolith's log:\n" + "\n".join(lines)
+        timed_out[number] = {"read timeout": seconds[0], "pay took": shopper.took[number]}
     record_property("pay answers", dict(answers))
+    record_property("read timeouts", timed_out)
+    assert all(took["pay took"] >= took["read timeout"] for took in timed_out.values()), timed_out
+    # The retry, with the same key, got the first answer replayed: paid at once, without the relay.
+    assert answers == {201: 3}
     assert_invariants(record_property, monolith, payments, shopper.placed, before)
 
 
 def test_killing_the_relay_mid_delivery_loses_nothing(monolith, payments, relay, record_property):
     before = stock(monolith)
     shopper = Shopper(monolith.url)
+    # Once back, the service charges and then holds each new charge's answer 2 s (under the relay's
+    # 3 s read timeout): a delivery in flight, charged but not yet recorded. Set while the service
+    # runs; the setting is in its database, so it holds from the restart's first request.
+    set_faults(payments, timeout_after_charge_ms=2000)
     payments.stop()
     answers = Counter(shopper.checkout(GOOD_CARD) for _ in range(10))
-    assert answers == {202: 10}
+    assert answers == {202: 10}  # the service was down: every payment waits for the relay
     payments.start()
-    set_faults(payments, latency_ms=1500)  # back, and slow
-    time.sleep(2.5)  # the relay is in the middle of its deliveries
+    wait_for_a_charge(payments, lambda: shopper.placed, within=60)
     relay.kill()
-    relay.start()
 
+    # The fault happened: the relay died with a delivery in flight. The service charged the order,
+    # and the monolith still has it pending: the dead relay's claim keeps it from everyone else.
+    in_flight = charged_but_pending(monolith, payments, shopper.placed)
+    record_property("relay exit status", relay.process.returncode)
+    record_property("charged, not recorded, when the relay was killed", in_flight)
+    assert relay.process.returncode == -signal.SIGKILL
+    assert in_flight, "The relay had recorded every charge it made when it was killed: no delivery was in flight."
+
+    set_faults(payments)
+    relay.start()
     assert_invariants(record_property, monolith, payments, shopper.placed, before)
 
 
 def test_killing_the_monolith_mid_payment_loses_nothing(monolith, payments, relay, record_property):
     before = stock(monolith)
     shoppers = [Shopper(monolith.url) for _ in range(4)]
-    set_faults(payments, latency_ms=2000)  # every charge takes 2 s: the monolith dies during some
+    # The service charges, then holds each new charge's answer 2 s (under the adapter's 3 s read
+    # timeout): the monolith is killed in that window, its requests waiting for the answers.
+    set_faults(payments, timeout_after_charge_ms=2000)
     answers = Counter()
     threads = [threading.Thread(target=lambda s=s: answers.update([s.checkout(GOOD_CARD)])) for s in shoppers]
     for thread in threads:
         thread.start()
-    time.sleep(1.0)
+
+    def placed():
+        return [number for shopper in shoppers for number in shopper.placed]
+
+    wait_for_a_charge(payments, placed, within=30)
     os.killpg(monolith.process.pid, signal.SIGKILL)
-    monolith.process.wait()
+    exit_status = monolith.process.wait()
     monolith.process = None
+    # The fault happened: the monolith died with payments in flight. The service charged them, the
+    # monolith's orders are still pending (the dead request's lease keeps the relay off them a
+    # while), and the shoppers whose requests were waiting lost their connection.
+    in_flight = charged_but_pending(monolith, payments, placed())
     for thread in threads:
         thread.join()
     set_faults(payments)
+    record_property("monolith exit status", exit_status)
+    record_property("charged, not recorded, when the monolith was killed", in_flight)
+    record_property("pay answers before the restart", dict(answers))
+    assert exit_status == -signal.SIGKILL
+    assert in_flight, "The monolith had recorded every charge it asked for when it was killed: none was in flight."
+    assert answers["connection error"] >= len(in_flight), answers
+
     monolith.start()
     # A client whose request died pays again with the same key, as it should.
     for shopper in shoppers:
         for number in shopper.placed:
             shopper.pay(number)
 
-    record_property("pay answers before the restart", dict(answers))
-    assert_invariants(record_property, monolith, payments, [n for s in shoppers for n in s.placed], before)
+    assert_invariants(record_property, monolith, payments, placed(), before)
