@@ -132,6 +132,16 @@ class RemoteCatalog:
                 return held
             page += 1
 
+    def reservation_status(self, *, reservation_id):
+        # Never cached: a payment is charged on the answer. Staff or service only, so signed.
+        status, body = self._exchange("GET", f"stock-reservations/{quote(reservation_id, safe='')}/",
+                                      auth=self._credentials)
+        if status == 404:
+            return None
+        if status != 200:
+            raise application_error(status, body)
+        return body["status"]
+
     def _categories(self):
         categories, page = [], 1
         while True:

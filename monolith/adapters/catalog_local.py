@@ -2,6 +2,7 @@
 from django.core.paginator import Paginator
 
 from monolith.catalog import selectors, services
+from monolith.core.errors import NotFound
 from monolith.ports.catalog import CategoryInfo, ProductInfo, ProductPage, ReservedLine, StockCommits
 
 
@@ -48,6 +49,12 @@ class LocalCatalog:
 
     def held_reservations(self, *, older_than):
         return selectors.reservation_ids_held(created_before=older_than)
+
+    def reservation_status(self, *, reservation_id):
+        try:
+            return selectors.reservation_get(reservation_id=reservation_id).status
+        except NotFound:
+            return None
 
 
 def _product_info(product):

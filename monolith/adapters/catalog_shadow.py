@@ -80,6 +80,9 @@ class ShadowCatalog:
         # Stock is the monolith's in a parallel run: only its reservations are held anywhere that counts.
         return self.local.held_reservations(older_than=older_than)
 
+    def reservation_status(self, *, reservation_id):
+        return self.local.reservation_status(reservation_id=reservation_id)
+
     def _read(self, method, arguments, call):
         # Errors the port promises are answers to compare; any other local error propagates, as without the shadow.
         local_error = None

@@ -50,6 +50,9 @@ class StagedCatalog:
     def held_reservations(self, *, older_than: datetime) -> list[str]:
         return self._current().held_reservations(older_than=older_than)
 
+    def reservation_status(self, *, reservation_id: str) -> str | None:
+        return self._current().reservation_status(reservation_id=reservation_id)
+
     # Writes: through the gate, to the owner it finds once inside.
 
     def reserve(self, *, reservation_id: str, lines: list[dict]) -> dict[str, ReservedLine]:

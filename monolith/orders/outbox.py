@@ -27,13 +27,6 @@ from .models import Order, OrderPayment
 
 logger = logging.getLogger(__name__)
 
-# How far ahead of this process's clock the catalog's may run, when asking it which reservations
-# it holds (see _stock_held): a wider window only lists a few more ids; a clock further ahead
-# makes a held reservation look released, and paying then reserves again (holding twice until
-# the sweep releases the first), never charges for stock not held.
-CLOCK_SKEW = timedelta(minutes=1)
-
-
 @transaction.atomic
 def payment_attempt_record(*, order, card, idempotency_key):
     """Decide to pay: the attempt (the outbox row) and the stock it needs, in one transaction.
@@ -98,14 +91,9 @@ def _hold_stock(order):
 
 
 def _stock_held(catalog, order):
-    """Whether the catalog still holds the order's reservation (neither released nor committed).
-
-    The reservation was made before the order was last saved, so only the reservations held
-    since before then need listing. (A port call for one reservation would be cheaper than this
-    list, which the sweep's `held_reservations` already is: docs/benchmarks.md has the cost.)
-    """
-    held = catalog.held_reservations(older_than=order.updated_at + CLOCK_SKEW)
-    return order.reservation_id in held
+    """Whether the catalog still holds the order's reservation (neither released nor committed):
+    one read of that reservation, never cached."""
+    return catalog.reservation_status(reservation_id=order.reservation_id) == "held"
 
 
 def payment_deliver(attempt):

@@ -154,3 +154,7 @@ class CatalogPort(Protocol):
     def held_reservations(self, *, older_than: datetime) -> list[str]:
         """The ids of the reservations still held that were made before `older_than` (never cached)."""
         ...
+
+    def reservation_status(self, *, reservation_id: str) -> str | None:
+        """"held", "committed" or "released"; None for a reservation the catalog does not know (never cached)."""
+        ...

@@ -105,6 +105,22 @@ def test_held_reservations_are_the_same_through_both_adapters(remote, new_sku, m
     assert story[0] == story[1] == (["held"], [])
 
 
+def test_a_reservations_status_is_the_same_through_both_adapters(remote, new_sku, make_product):
+    sku = new_sku(10)
+    make_product(sku, stock=10)
+    story = []
+    for catalog in (LocalCatalog(), remote):
+        tag = uuid.uuid4().hex[:6]
+        for name in ("held", "committed", "released"):
+            reserve(catalog, f"{tag}-{name}", sku)
+        catalog.commit(reservation_id=f"{tag}-committed")
+        catalog.release(reservation_id=f"{tag}-released")
+        story.append([catalog.reservation_status(reservation_id=f"{tag}-{name}")
+                      for name in ("held", "committed", "released", "never-made")])
+
+    assert story[0] == story[1] == ["held", "committed", "released", None]
+
+
 def test_held_reservations_read_every_page(remote, new_sku):
     sku = new_sku(500)
     tag = uuid.uuid4().hex[:6]
