@@ -1,4 +1,4 @@
-"""The catalog service's URLs: the contract's /api/catalog/ prefix, plus health, admin and the API login."""
+"""The catalog service's URLs: the contract's /api/catalog/ prefix, plus ops (fault injection), health, admin and the API login."""
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("ops/", include("catalog_service.ops.urls")),
     path("api/catalog/", include("catalog_service.catalog.api_urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]

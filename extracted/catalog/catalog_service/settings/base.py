@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "catalog_service.core",
     "catalog_service.catalog",
+    "catalog_service.ops",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catalog_service.core.middleware.ApiErrorMiddleware",
+    # Last, so that a delay or an injected 503 stands for the catalog's own work (ops/middleware.py).
+    "catalog_service.ops.middleware.FaultInjectionMiddleware",
 ]
 
 ROOT_URLCONF = "catalog_service.urls"
@@ -188,6 +191,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The monolith's /api/catalog/schema/ is generated from /api/catalog/ alone, whose common
+    # prefix drf-spectacular strips from operation ids. Here /ops/ is beside it (though left out
+    # of the document), so the prefix is named, for the same operation ids.
+    "SCHEMA_PATH_PREFIX": r"/api/catalog/",
     # The reservation's status appears twice (the reservation, and a record of one for the data
     # move): one name for the one set of choices.
     "ENUM_NAME_OVERRIDES": {"StockReservationStatusEnum": "catalog_service.catalog.models.StockReservation.Status"},
@@ -223,3 +230,10 @@ LOGGING = {
         "log_request_id.middleware": {"level": "WARNING"},
     },
 }
+
+# Fault injection for demos, exercises and tests (ops/): the defaults, while no one has set a
+# value through PUT /ops/faults/ or `manage.py faults`. All off unless the environment says otherwise.
+CATALOG_FAULT_LATENCY_MS = env.int("CATALOG_FAULT_LATENCY_MS", default=0)
+CATALOG_FAULT_ERROR_RATE = env.float("CATALOG_FAULT_ERROR_RATE", default=0.0)
+# How old the faults a worker injects may be (ops/faults.py): a change reaches every worker within it.
+CATALOG_FAULTS_REFRESH_SECONDS = env.float("CATALOG_FAULTS_REFRESH_SECONDS", default=1.0)

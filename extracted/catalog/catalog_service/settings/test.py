@@ -16,3 +16,5 @@ STORAGES = {
 }
 # Fast hashing: the tests make users, they do not test bcrypt.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Faults read afresh at every request, so that a test sees the value it has just set.
+CATALOG_FAULTS_REFRESH_SECONDS = 0

@@ -1,0 +1,1 @@
+"""Operations: fault injection for demos and tests (latency, injected errors, a slow answer after a charge)."""

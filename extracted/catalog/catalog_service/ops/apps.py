@@ -1,0 +1,7 @@
+"""App config for operations (fault injection into /api/catalog/)."""
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    name = "catalog_service.ops"
+    label = "ops"
