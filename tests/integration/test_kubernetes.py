@@ -91,15 +91,20 @@ def test_the_validation_rejects_a_broken_object(overlay):
 def test_the_facade_routes_what_the_stage_table_says(overlay):
     stage, objects = overlay
     [routes_map] = [m for name, m in by_kind(objects, "ConfigMap").items() if name.startswith("facade-routes")]
-    text = routes_map["data"]["routes.conf"]
+    assert list(routes_map["data"]) == [f"stage-{stage}.conf"]
+    text = routes_map["data"][f"stage-{stage}.conf"]
     # The local run's own file, not a copy of it...
     assert text == (REPO / "proxy" / "routes" / f"stage-{stage}.conf").read_text()
     # ...which sends each moved prefix to its owner, as the stage table says.
     assert nginx_routes(text) == routes(stage)
-    # and the facade pods mount that very ConfigMap.
+    # and the facade pods mount that very ConfigMap where nginx.conf includes it, for this stage.
     facade = by_kind(objects, "Deployment")["facade"]["spec"]["template"]["spec"]
-    mounted = {v["configMap"]["name"] for v in facade["volumes"] if "configMap" in v}
-    assert routes_map["metadata"]["name"] in mounted
+    volumes = {v["name"]: v["configMap"]["name"] for v in facade["volumes"] if "configMap" in v}
+    [nginx] = facade["containers"]
+    mounts = {m["mountPath"]: volumes[m["name"]] for m in nginx["volumeMounts"]}
+    assert mounts["/etc/nginx/routes"] == routes_map["metadata"]["name"]
+    assert "include routes/stage-${SHOP_STAGE}.conf;" in (REPO / "proxy" / "nginx.conf").read_text()
+    assert {"name": "SHOP_STAGE", "value": str(stage)} in nginx["env"]
 
 
 def test_the_stage_job_moves_the_data_to_its_stage(overlay):
@@ -223,3 +228,11 @@ def test_the_docs_give_the_command_the_tests_render():
     assert command in docs and command in script
     for stage in STAGES:
         assert f"deploy/kubernetes/stage {stage}" in docs
+
+
+def test_the_facade_sets_every_placeholder_of_the_nginx_template(overlay):
+    """The image's envsubst fills only the variables set: one left out would reach nginx as ${NAME}."""
+    _, objects = overlay
+    placeholders = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", (REPO / "proxy" / "nginx.conf").read_text()))
+    [nginx] = by_kind(objects, "Deployment")["facade"]["spec"]["template"]["spec"]["containers"]
+    assert placeholders and placeholders <= {env["name"] for env in nginx["env"]}
