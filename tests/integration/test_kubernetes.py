@@ -233,6 +233,8 @@ def test_the_docs_give_the_command_the_tests_render():
 def test_the_facade_sets_every_placeholder_of_the_nginx_template(overlay):
     """The image's envsubst fills only the variables set: one left out would reach nginx as ${NAME}."""
     _, objects = overlay
-    placeholders = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", (REPO / "proxy" / "nginx.conf").read_text()))
+    template = (REPO / "proxy" / "nginx.conf").read_text()
+    code = "\n".join(line for line in template.splitlines() if not line.lstrip().startswith("#"))
+    placeholders = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", code))
     [nginx] = by_kind(objects, "Deployment")["facade"]["spec"]["template"]["spec"]["containers"]
     assert placeholders and placeholders <= {env["name"] for env in nginx["env"]}
