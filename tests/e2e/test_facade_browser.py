@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -48,8 +49,11 @@ def browser(chromedriver, shop, tmp_path) -> Iterator[webdriver.Chrome]:  # noqa
 def open_page(driver, url: str, ready_css: str):
     """Open url, wait until ready_css is on it, and return what matched."""
     driver.get(url)
-    wait = WebDriverWait(driver, WAIT_SECONDS)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
+    try:
+        WebDriverWait(driver, WAIT_SECONDS).until(lambda d: d.find_elements(By.CSS_SELECTOR, ready_css))
+    except TimeoutException:
+        assert_no_violation(driver)  # the likeliest reason, said plainly
+        raise
     return driver.find_elements(By.CSS_SELECTOR, ready_css)
 
 
