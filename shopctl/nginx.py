@@ -73,7 +73,9 @@ def rate_limits(env: Mapping[str, str]) -> dict[str, str]:
     limits = {name: env.get(name, default).strip() for name, default in LIMIT_DEFAULTS.items()}
     for name, value in limits.items():
         if not (value.isascii() and value.isdigit() and int(value) > 0):
-            raise ShopError(f"{name}={value!r} is not a limit: give a whole number above 0 (the default is {LIMIT_DEFAULTS[name]}).")
+            raise ShopError(
+                f"{name}={value!r} is not a limit: give a whole number above 0 (the default is {LIMIT_DEFAULTS[name]})."
+            )
     return limits
 
 

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.e2e
 RECORD_VIOLATIONS = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-    window.__violations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} in ${event.sourceFile}`);
+    const blocked = event.blockedURI || "inline";
+    window.__violations.push(`${event.violatedDirective} blocked ${blocked} in ${event.sourceFile}`);
 });
 """
 

@@ -317,7 +317,8 @@ def run_stage_script(stage):
 def test_the_stage_script_renders_what_shopctl_renders_and_nginx_accepts(tmp_path, stage):
     result = run_stage_script(str(stage))
     assert result.returncode == 0, result.stderr
-    expected = nginx.render(tmp_path / "shopctl", STAGE_ROUTES[stage], LOCAL_ADDRESSES, nginx.LIMIT_DEFAULTS).read_text()
+    rendered = nginx.render(tmp_path / "shopctl", STAGE_ROUTES[stage], LOCAL_ADDRESSES, nginx.LIMIT_DEFAULTS)
+    expected = rendered.read_text()
     assert result.stdout == expected
 
     prefix = tmp_path / "image"
