@@ -44,6 +44,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.stages import free_port  # noqa: E402
+from shopctl import nginx  # noqa: E402
 from shopctl.background import BackgroundShop  # noqa: E402
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -122,6 +123,7 @@ def start_shop(label, stage, extra_env, server_url):
         recreate_database(server_url, database)
     run_dir = Path(tempfile.mkdtemp(prefix=f"bench-checkout-{label.replace(' ', '')}-"))
     env = {
+        **nginx.UNLIMITED,  # no rate limit at the facade: the clients all come from one address
         **{key: f"{server_url}/{database}" for key, database in databases.items()},
         "SHOP_RUN_DIR": str(run_dir),
         "FACADE_ADDR": f"127.0.0.1:{free_port()}",

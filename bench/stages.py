@@ -41,6 +41,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from shopctl import nginx  # noqa: E402
 from shopctl.background import BackgroundShop  # noqa: E402
 
 STAGES = (0, 1)
@@ -116,6 +117,7 @@ def start_shop(stage, server_url):
         recreate_database(server_url, name)
     run_dir = Path(tempfile.mkdtemp(prefix=f"bench-stage{stage}-"))
     env = {
+        **nginx.UNLIMITED,  # no rate limit at the facade: the load comes from one address
         **{key: f"{server_url}/{name}" for key, name in databases.items()},
         "SHOP_RUN_DIR": str(run_dir),
         "FACADE_ADDR": f"127.0.0.1:{free_port()}",

@@ -1,7 +1,7 @@
 """The monolith's URLs. Each context owns its prefixes: the facade moves traffic by prefix."""
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from monolith import health
 
@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/orders/", include("monolith.orders.api_urls")),
     path("api/payments/", include("monolith.payments.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("staff/parallel-run/", include("monolith.parallel_run.urls")),

@@ -22,6 +22,22 @@ ROUTES = PROXY / "routes"
 # `location <prefix> { proxy_pass http://<upstream>; }`, the only shape a route file holds.
 _ROUTE = re.compile(r"location\s+(\S+)\s*\{\s*proxy_pass\s+http://([\w-]+)\s*;\s*\}")
 
+# The facade's rate limits per client address, each overridden by the variable of its name in
+# the environment (docs/running.md, "Rate limits"). Set for people: a class of 30 behind one
+# address logging in, paying and trying the API at once, with typos and retries, fits in the
+# bursts. An attacker gets 20 passwords a minute, a card tester a card a second.
+LIMIT_DEFAULTS = {
+    "FACADE_LOGIN_PER_MINUTE": "20",  # POST to a login form
+    "FACADE_LOGIN_BURST": "40",
+    "FACADE_CHECKOUT_PER_MINUTE": "60",  # POST /checkout/, a pay form, POST /api/orders/<n>/pay/, POST /api/payments/
+    "FACADE_CHECKOUT_BURST": "60",
+    "FACADE_API_PER_SECOND": "20",  # anything under /api/
+    "FACADE_API_BURST": "120",
+}
+# Limits no test or benchmark reaches: they load the shop from one address on purpose, as fast as
+# it answers (`env={**nginx.UNLIMITED, ...}`).
+UNLIMITED = {name: "1000000" for name in LIMIT_DEFAULTS}
+
 
 class _Placeholders(string.Template):
     # Only ${UPPER_CASE} names are placeholders: nginx's own variables ($request_id) are lower
@@ -40,8 +56,11 @@ def routes_in(path: Path) -> dict[str, str]:
     return dict(_ROUTE.findall(code))
 
 
-def render(prefix: Path, stage: int, addresses: Mapping[str, str]) -> Path:
-    """Write prefix/nginx.conf: the facade at addresses["facade"], routing as proxy/routes/stage-<stage>.conf says.
+def render(
+    prefix: Path, stage: int, addresses: Mapping[str, str], limits: Mapping[str, str] | None = None,
+) -> Path:
+    """Write prefix/nginx.conf: the facade at addresses["facade"], routing as proxy/routes/stage-<stage>.conf says,
+    with the rate limits given (by default, LIMIT_DEFAULTS overridden from the environment).
 
     ShopError if that file disagrees with the stage table (monolith/strangler/stages.py): the
     facade never starts with routes the monolith does not expect.
@@ -51,6 +70,7 @@ def render(prefix: Path, stage: int, addresses: Mapping[str, str]) -> Path:
         raise ShopError(f"{route_file(stage)} routes {found or 'nothing'}, but at stage {stage} the stage table "
                         f"(monolith/strangler/stages.py) sends {expected or 'nothing'} to a service.")
     text = _Placeholders(TEMPLATE.read_text()).safe_substitute(
+        **rate_limits(os.environ if limits is None else limits),
         FACADE_ADDR=addresses["facade"],
         MONOLITH_ADDR=addresses["monolith"],
         CATALOG_ADDR=addresses["catalog"],
@@ -66,6 +86,17 @@ def render(prefix: Path, stage: int, addresses: Mapping[str, str]) -> Path:
     conf = prefix / "nginx.conf"
     conf.write_text(text)
     return conf
+
+
+def rate_limits(env: Mapping[str, str]) -> dict[str, str]:
+    """LIMIT_DEFAULTS, each overridden by env; ShopError naming a value that is not a whole number above 0."""
+    limits = {name: env.get(name, default).strip() for name, default in LIMIT_DEFAULTS.items()}
+    for name, value in limits.items():
+        if not (value.isascii() and value.isdigit() and int(value) > 0):
+            raise ShopError(
+                f"{name}={value!r} is not a limit: give a whole number above 0 (the default is {LIMIT_DEFAULTS[name]})."
+            )
+    return limits
 
 
 def command(prefix: Path) -> list[str]:

@@ -1,6 +1,6 @@
 """/api/catalog/: the prefix the facade moves to the catalog service at stage 1."""
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import api
 
@@ -18,5 +18,5 @@ urlpatterns = [
     path("stock-reservation-commits/", api.StockReservationCommitsView.as_view(), name="catalog-reservation-commits"),
     path("stock-reservations/<reservation:reservation_id>/release/", api.StockReservationReleaseView.as_view(), name="catalog-reservation-release"),
     path("schema/", SpectacularAPIView.as_view(urlconf="monolith.catalog.schema_urls", custom_settings={"TITLE": "strangler-shop catalog API", "DESCRIPTION": "Categories, products and stock reservations, under /api/catalog/."}), name="catalog-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="catalog-schema"), name="catalog-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="catalog-schema"), name="catalog-docs"),
 ]

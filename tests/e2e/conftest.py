@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from shopctl import ShopError
+from shopctl import ShopError, nginx
 from shopctl.background import BackgroundShop
 
 E2E_DATABASE = "shop_e2e"
@@ -38,11 +38,12 @@ class SeparateStage1Shop(NamedTuple):
 
 @pytest.fixture(scope="session")
 def shop_env() -> dict[str, str]:
-    """The environment `shop up` gets here: a fresh database, and the local run's settings."""
+    """The environment `shop up` gets here: a fresh database, the local run's settings, and no rate
+    limit at the facade (every test comes from one address; tests/e2e/test_facade_limits.py sets its own)."""
     server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_monolith"))
     database_url = server._replace(path=f"/{E2E_DATABASE}").geturl()
     _recreate_database(database_url)
-    return {"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "monolith.settings.local"}
+    return {**nginx.UNLIMITED, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "monolith.settings.local"}
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +78,8 @@ def separate_shop(shop_env, tmp_path) -> Iterator[SeparateShop]:
 
 
 def _stage1_env(database: str) -> dict[str, str]:
-    """`shop up`'s environment: fresh databases <database>, <database>_catalog and <database>_payments, free ports."""
+    """`shop up`'s environment: fresh databases <database>, <database>_catalog and <database>_payments, free
+    ports, no rate limit at the facade."""
     server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_monolith"))
     database_url = server._replace(path=f"/{database}").geturl()
     catalog_database_url = server._replace(path=f"/{database}_catalog").geturl()
@@ -85,6 +87,7 @@ def _stage1_env(database: str) -> dict[str, str]:
     for url in (database_url, catalog_database_url, payments_database_url):
         _recreate_database(url)
     return {
+        **nginx.UNLIMITED,
         "DATABASE_URL": database_url,
         "CATALOG_DATABASE_URL": catalog_database_url,
         "PAYMENTS_DATABASE_URL": payments_database_url,

@@ -266,6 +266,13 @@ def test_nginx_defines_every_placeholder_of_the_template(services):
     assert not missing, f"nginx's environment in docker-compose.yml lacks {sorted(missing)}"
 
 
+def test_nginx_s_rate_limits_default_to_shopctl_s_and_follow_the_shell(docker_compose, services):
+    environment = services["nginx"]["environment"]
+    assert {name: environment[name] for name in nginx.LIMIT_DEFAULTS} == nginx.LIMIT_DEFAULTS
+    overridden = load_services(docker_compose, FACADE_LOGIN_PER_MINUTE="5")
+    assert overridden["nginx"]["environment"]["FACADE_LOGIN_PER_MINUTE"] == "5"
+
+
 def test_the_facade_addresses(services):
     environment = services["nginx"]["environment"]
     assert environment["MONOLITH_ADDR"] == f"monolith:{services['monolith']['environment']['PORT']}"
@@ -293,6 +300,7 @@ def image_config(tmp_path, stage):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "SHOP_STAGE": stage,
         **{f"{name.upper()}_ADDR": address for name, address in LOCAL_ADDRESSES.items()},
+        **nginx.LIMIT_DEFAULTS,  # as docker-compose.yml sets them (a test above checks)
     }
     result = subprocess.run(
         ["sh", "-c", IMAGE_ENVSUBST, str(ROOT / "proxy" / "nginx.conf")], capture_output=True, text=True, env=env,
@@ -310,7 +318,7 @@ def image_config(tmp_path, stage):
 def test_the_image_renders_what_shopctl_renders_and_nginx_accepts(tmp_path, stage):
     prefix = image_config(tmp_path, str(stage))
 
-    expected = nginx.render(tmp_path / "shopctl", stage, LOCAL_ADDRESSES).read_text()
+    expected = nginx.render(tmp_path / "shopctl", stage, LOCAL_ADDRESSES, nginx.LIMIT_DEFAULTS).read_text()
     assert (prefix / "nginx.conf").read_text() == expected
     nginx.check(prefix)  # `nginx -t`, ShopError with nginx's complaint
 

@@ -1,6 +1,6 @@
 """/api/catalog/: the prefix the facade moves to this service at stage 1."""
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import api
 
@@ -20,5 +20,5 @@ urlpatterns = [
     # The whole service is this prefix, so its document is the default one, with the title and
     # description the monolith gives its /api/catalog/schema/ (SPECTACULAR_SETTINGS).
     path("schema/", SpectacularAPIView.as_view(), name="catalog-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="catalog-schema"), name="catalog-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="catalog-schema"), name="catalog-docs"),
 ]
