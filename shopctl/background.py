@@ -17,7 +17,7 @@ from pathlib import Path
 
 from shopctl import ShopError, stack
 
-# honcho prefixes every line a process prints with "HH:MM:SS name | ".
+# The supervisor prefixes every line a process prints with "HH:MM:SS name | ", as honcho does.
 _HONCHO_LINE = re.compile(r"^\S+ (?P<name>\S+)\s*\| (?P<line>.*)$")
 
 
@@ -73,7 +73,7 @@ class BackgroundShop:
             return
         os.killpg(self._process.pid, signal.SIGTERM)
         try:
-            # honcho gives its processes 5 s before it kills them.
+            # The supervisor gives its processes 5 s before it kills them, then stops the database.
             self._process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(self._process.pid, signal.SIGKILL)
@@ -94,7 +94,7 @@ class BackgroundShop:
         return f"The last {len(lines)} lines of {self.log_path}:\n" + "\n".join(lines)
 
     def lines_of(self, name: str) -> list[str]:
-        """What process `name` has printed so far, without honcho's prefix."""
+        """What process `name` has printed so far, without the supervisor's prefix."""
         matches = (_HONCHO_LINE.match(line) for line in self.output().splitlines())
         return [m["line"] for m in matches if m and m["name"] == name]
 
