@@ -76,8 +76,6 @@ def up(stage: int | None, only: list[str]) -> int:
     stack.check_ports_free(stack.servers(names))
     try:
         with Supervisor() as supervisor:
-            # Another `shop up` in this run folder (of other processes) shares its databases.
-            state.apply(run_dir)
             stack.start_databases(supervisor)
             stage = stack.prepare(stage, names)
             addresses = {f"{name.upper()}_ADDR": stack.address(name) for name in stack.DEFAULT_ADDRESSES}

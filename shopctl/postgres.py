@@ -103,8 +103,8 @@ def initialise(cluster: Cluster) -> None:
         raise ShopError(f"initdb failed for {cluster.data}:\n{result.stdout}{result.stderr}")
 
 
-def wait_until_ready(cluster: Cluster, process: subprocess.Popen, on_wait=lambda: None) -> None:
-    """Return once the cluster accepts connections; ShopError if it exits or takes too long."""
+def wait_until_ready(cluster: Cluster, process: subprocess.Popen | None, on_wait=lambda: None) -> None:
+    """Return once the cluster accepts connections; ShopError if its process exits or it takes too long."""
     deadline = time.monotonic() + READY_WITHIN
     while True:
         try:
@@ -112,7 +112,7 @@ def wait_until_ready(cluster: Cluster, process: subprocess.Popen, on_wait=lambda
             return
         except psycopg2.OperationalError:
             pass
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             on_wait()
             raise ShopError(f"PostgreSQL ({cluster.data}) exited with code {process.returncode} at start; its output is above.")
         if time.monotonic() > deadline:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from shopctl import ShopError, nginx, postgres
+from shopctl import ShopError, nginx, postgres, state
 from shopctl.supervisor import Supervisor, tied_to_parent
 
 REPO = Path(__file__).resolve().parent.parent
@@ -298,12 +298,17 @@ def start_databases(supervisor: Supervisor) -> None:
     if not missing:
         return
     cluster = postgres.cluster(run_dir())
-    postgres.initialise(cluster)
-    process = supervisor.start(
-        "postgres", cluster.command(), env=os.environ, cwd=cluster.data, user=cluster.user,
-        # Fast shutdown (SIGINT) closes the connections left; the default (smart) waits for them.
-        stop_signal=signal.SIGINT, last=True,
-    )
+    # Several `shop up` of a run folder (`shop up catalog` beside `shop up facade monolith`) share
+    # one cluster, which the first runs: it lives as long as that one does.
+    if state.try_claim(run_dir(), "postgres"):
+        postgres.initialise(cluster)
+        process = supervisor.start(
+            "postgres", cluster.command(), env=os.environ, cwd=cluster.data, user=cluster.user,
+            # Fast shutdown (SIGINT) closes the connections left; the default (smart) waits for them.
+            stop_signal=signal.SIGINT, last=True,
+        )
+    else:
+        process = None
     postgres.wait_until_ready(cluster, process, on_wait=supervisor.flush_output)
     postgres.create_databases(cluster, [postgres.DATABASES[name] for name in missing])
     for name in missing:

@@ -34,16 +34,23 @@ _held: list[int] = []  # the lock files this process holds, open as long as it r
 def claim(run_dir: Path, names: Iterable[str]) -> None:
     """Lock each of the processes `names` in run_dir for this `shop up`; ShopError (one line) when
     a running shop already runs one of them."""
+    for name in names:
+        if not try_claim(run_dir, name):
+            raise ShopError(f"a shop is already running ({_describe(run_dir)}): `shop down` stops it.")
+
+
+def try_claim(run_dir: Path, name: str) -> bool:
+    """Lock process `name` in run_dir for this `shop up`, as long as it runs; False if another holds it."""
     folder = run_dir / LOCKS
     folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        descriptor = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(descriptor)
-            raise ShopError(f"a shop is already running ({_describe(run_dir)}): `shop down` stops it.") from None
-        _held.append(descriptor)
+    descriptor = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return False
+    _held.append(descriptor)
+    return True
 
 
 def record(run_dir: Path, names: Iterable[str], pids: Mapping[str, int], env: Mapping[str, str]) -> None:
@@ -51,6 +58,9 @@ def record(run_dir: Path, names: Iterable[str], pids: Mapping[str, int], env: Ma
     with _locked(run_dir):
         # What a `shop up` that has gone left behind is dropped, its environment too.
         state = running(run_dir) or {}
+        # An entry of the processes this `shop up` holds is one whose `shop up` was killed.
+        shops = {pid: shop for pid, shop in state.get("shops", {}).items() if not set(shop["names"]) & set(names)}
+        state["shops"] = shops
         state["run_dir"] = str(run_dir.resolve())
         state.setdefault("environment", {}).update({name: env[name] for name in RECORDED if env.get(name)})
         state.setdefault("shops", {})[str(os.getpid())] = {"names": list(names), "processes": dict(pids)}
@@ -71,7 +81,10 @@ def forget(run_dir: Path) -> None:
 def running(run_dir: Path) -> dict | None:
     """The record of the shop running in run_dir, with only its live `shop up`s; None if none runs."""
     state = _read(run_dir)
-    shops = {pid: shop for pid, shop in state.get("shops", {}).items() if _running(run_dir, shop["names"])}
+    shops = {
+        pid: shop for pid, shop in state.get("shops", {}).items()
+        if Path(f"/proc/{pid}").exists() and _running(run_dir, shop["names"])
+    }
     if not shops:
         return None
     return {**state, "shops": shops}
