@@ -82,12 +82,16 @@ class BackgroundShop:
             os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
 
-    def switch(self, stage: int, timeout: float = 300, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    def switch(
+        self, stage: int, timeout: float = 300, env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
         """`shop stage <stage>` for this shop, with its environment (or env: the command finds the rest
         in the run folder); its output (stdout and stderr together) and exit code."""
         return self.command("stage", str(stage), timeout=timeout, env=env)
 
-    def command(self, *args: str, timeout: float = 300, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    def command(
+        self, *args: str, timeout: float = 300, env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
         """`shop <args>` for this shop, as switch() runs `shop stage`."""
         return subprocess.run(
             [sys.executable, "-m", "shopctl", *args], cwd=stack.REPO, env=self.env if env is None else dict(env),

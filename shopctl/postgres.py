@@ -78,7 +78,9 @@ def data_dir(run_dir: Path, user: pwd.struct_passwd | None = None) -> Path:
     inside = run_dir.resolve() / "postgres"
     if user is None or _reachable(run_dir, user):
         if len(str(inside)) > MAX_DATA_DIR:
-            raise ShopError("The run folder's path is too long for PostgreSQL's socket: set SHOP_RUN_DIR to a shorter one.")
+            raise ShopError(
+                "The run folder's path is too long for PostgreSQL's socket: set SHOP_RUN_DIR to a shorter one."
+            )
         return inside
     return Path(user.pw_dir) / FALLBACK / _digest(run_dir)
 
@@ -114,7 +116,9 @@ def wait_until_ready(cluster: Cluster, process: subprocess.Popen | None, on_wait
             pass
         if process is not None and process.poll() is not None:
             on_wait()
-            raise ShopError(f"PostgreSQL ({cluster.data}) exited with code {process.returncode} at start; its output is above.")
+            raise ShopError(
+                f"PostgreSQL ({cluster.data}) exited with code {process.returncode} at start; its output is above."
+            )
         if time.monotonic() > deadline:
             raise ShopError(f"PostgreSQL ({cluster.data}) did not accept connections within {READY_WITHIN} s.")
         on_wait()

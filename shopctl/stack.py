@@ -59,7 +59,9 @@ GUNICORN_CONFIGS = {
 # What each service's database is seeded with (its admin/admin user in the local run).
 SEED_COMMANDS = {"catalog": "seed_catalog", "payments": "seed_payments"}
 # The variable naming each Django project's database (environment() gives a service its own as DATABASE_URL).
-DATABASE_VARIABLES = {"monolith": "DATABASE_URL", "catalog": "CATALOG_DATABASE_URL", "payments": "PAYMENTS_DATABASE_URL"}
+DATABASE_VARIABLES = {
+    "monolith": "DATABASE_URL", "catalog": "CATALOG_DATABASE_URL", "payments": "PAYMENTS_DATABASE_URL",
+}
 # How long the services started for a data move may take to answer /readyz.
 SERVICE_READY_WITHIN = 60  # seconds
 
@@ -232,7 +234,8 @@ def reset_stopped() -> str:
     own = [name for name, variable in DATABASE_VARIABLES.items() if variable not in postgres.missing()]
     _reseed(own)
     done = [f"deleted {folder}" for folder in removed] + [f"{name}'s database emptied and seeded" for name in own]
-    return f"The shop is reset ({'; '.join(done) or 'nothing to delete'}): `make up` starts it at stage 0 with fresh seed data."
+    return (f"The shop is reset ({'; '.join(done) or 'nothing to delete'}): "
+            "`make up` starts it at stage 0 with fresh seed data.")
 
 
 def _reseed(names: list[str]) -> None:

@@ -1,11 +1,12 @@
 """The real shop for the end-to-end tests: gunicorn and nginx on PostgreSQL, started by `shop up`.
 
 The shop gets databases of its own, shop_e2e (and shop_e2e_catalog, shop_e2e_payments), made afresh
-for each run on the server the other tests use (DATABASE_URL), and the contract's addresses, which FACADE_ADDR and MONOLITH_ADDR
-override. The stage-1 shop (`shop up --stage 1`) gets databases of its own too, shop_e2e_stage1
-for the monolith and shop_e2e_stage1_catalog for the catalog service, and free ports, so that
-both stages can run in one session. Every process is stopped at the end, whether the tests
-passed or not.
+for each run on the server the other tests use (DATABASE_URL), and the contract's addresses, which
+FACADE_ADDR and MONOLITH_ADDR override. The stage-1 shop (`shop up --stage 1`) gets databases of
+its own too, shop_e2e_stage1 for the monolith and shop_e2e_stage1_catalog for the catalog service,
+and free ports, so that both stages can run in one session. The quick start's shop
+(quickstart_shop) names no database, and runs on the PostgreSQL `shop up` runs itself. Every
+process is stopped at the end, whether the tests passed or not.
 """
 import os
 import shutil
@@ -47,7 +48,9 @@ def shop_env() -> dict[str, str]:
     server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_monolith"))
     urls = {
         variable: server._replace(path=f"/{E2E_DATABASE}{suffix}").geturl()
-        for variable, suffix in (("DATABASE_URL", ""), ("CATALOG_DATABASE_URL", "_catalog"), ("PAYMENTS_DATABASE_URL", "_payments"))
+        for variable, suffix in (
+            ("DATABASE_URL", ""), ("CATALOG_DATABASE_URL", "_catalog"), ("PAYMENTS_DATABASE_URL", "_payments"),
+        )
     }
     for url in urls.values():
         _recreate_database(url)

@@ -101,7 +101,9 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(requ
     the run folder, which the quick start's is by default), as from a second terminal."""
     switching_shop = request.getfixturevalue(shop_fixture)
     run_dir = switching_shop.env["SHOP_RUN_DIR"]
-    second_terminal = {"PATH": os.environ["PATH"], "SHOP_RUN_DIR": run_dir} if shop_fixture == "quickstart_shop" else None
+    second_terminal = None
+    if shop_fixture == "quickstart_shop":
+        second_terminal = {"PATH": os.environ["PATH"], "SHOP_RUN_DIR": run_dir}
     url, admin = switching_shop.url, requests.Session()
     admin.auth = ADMIN
     products = admin.get(f"{url}api/catalog/products/", params={"page_size": SKUS, "ordering": "name"}, timeout=10)
