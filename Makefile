@@ -12,7 +12,7 @@ export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 .PHONY: up test nginx postgresql chromium compose
 
 up: $(INSTALLED) nginx postgresql
-	$(VENV)/bin/shop up
+	@$(VENV)/bin/shop up
 
 # The monolith's suite (unit, integration, end-to-end, fuzz), then each extracted service's, which
 # has its own settings and so its own pytest run.

@@ -142,14 +142,14 @@ class Supervisor:
 
     def run(self) -> int:
         """Print the processes' output until one of them stops or a signal comes, then stop them
-        all; the exit code: the first stopped process's, or 128 + the signal's number."""
+        all; the exit code: the first stopped process's, 0 after SIGTERM (a stop asked for, as
+        `shop down` does), or 128 + the signal's number (130 after Ctrl-C, as shells expect)."""
         for signum in SIGNAL_NAMES:
             signal.signal(signum, self._note)
-        returncode = None
         while self._signals == [] and not self._any_stopped():
             self._drain(timeout=0.1)
         if self._signals:
-            returncode = 128 + self._signals[0]
+            returncode = 0 if self._signals[0] == signal.SIGTERM else 128 + self._signals[0]
         else:
             returncode = next(child.returncode for child in self._children.values() if child.returncode is not None)
         self.stop()
