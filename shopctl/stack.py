@@ -233,7 +233,8 @@ def reset_stopped() -> str:
         (run_dir() / leftover).unlink(missing_ok=True)
     own = [name for name, variable in DATABASE_VARIABLES.items() if variable not in postgres.missing()]
     _reseed(own)
-    done = [f"deleted {folder}" for folder in removed] + [f"{name}'s database emptied and seeded" for name in own]
+    owners = {"monolith": "the monolith", "catalog": "the catalog service", "payments": "the payments service"}
+    done = [f"deleted {folder}" for folder in removed] + [f"{owners[name]}'s database emptied and seeded" for name in own]
     return (f"The shop is reset ({'; '.join(done) or 'nothing to delete'}): "
             "`make up` starts it at stage 0 with fresh seed data.")
 
