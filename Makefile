@@ -1,5 +1,6 @@
 # A newcomer's two commands on a fresh Debian machine: `make up` runs the shop, `make test` tests it.
-# Both create .venv, install the project into it and install nginx, each only when needed; `make test`
+# Both create .venv, install the project into it and install nginx, each only when needed; `make up` also
+# installs PostgreSQL, whose private cluster `shop up` runs in .run (shopctl/postgres.py); `make test`
 # also installs Debian's chromium and chromium-driver for the browser test (tests/e2e/test_browser.py).
 
 VENV := .venv
@@ -8,10 +9,10 @@ INSTALLED := $(VENV)/.installed
 # Debian keeps nginx in /usr/sbin, which is not on a normal user's PATH.
 export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 
-.PHONY: up test lint nginx chromium compose kubectl
+.PHONY: up test lint nginx postgresql chromium compose kubectl
 
-up: $(INSTALLED) nginx
-	$(VENV)/bin/shop up
+up: $(INSTALLED) nginx postgresql
+	@$(VENV)/bin/shop up
 
 # Lint and format check first (seconds, and no server needed), then the monolith's suite (unit,
 # integration, end-to-end, fuzz), then each extracted service's, which has its own settings and so
@@ -41,6 +42,11 @@ apt_install = if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=non
 
 nginx:
 	@command -v nginx >/dev/null || { $(call apt_install,nginx); }
+
+# Only the programs: `shop up` runs a cluster of its own, never the system's (Debian's package also
+# starts one on port 5432 where init runs services; the shop does not use it).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { $(call apt_install,postgresql); }
 
 # The browser test drives Debian's chromium through its chromedriver: nothing downloads a browser.
 chromium:

@@ -12,19 +12,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from shopctl import ShopError, stack
 
-# honcho prefixes every line a process prints with "HH:MM:SS name | ".
+# The supervisor prefixes every line a process prints with "HH:MM:SS name | ", as honcho does.
 _HONCHO_LINE = re.compile(r"^\S+ (?P<name>\S+)\s*\| (?P<line>.*)$")
 
 
 class BackgroundShop:
     """`shop up [--stage N] [PROCESS ...]` with its output in log_path; a context manager that stops it.
 
-    switch(N) runs `shop stage N` against it, with the same environment.
+    switch(N) runs `shop stage N` against it, with the same environment (or another).
     """
 
     def __init__(
@@ -33,12 +33,15 @@ class BackgroundShop:
         *,
         stage: int | None = None,
         env: Mapping[str, str] | None = None,
+        without: Iterable[str] = (),
         log_path: Path,
     ) -> None:
+        """env adds to (or overrides) the caller's environment; `without` names variables of the
+        caller's it does not pass on (the databases, for a shop that runs its own PostgreSQL)."""
         self.names = list(only) or stack.processes()
         stage_option = [] if stage is None else ["--stage", str(stage)]
         self.argv = [sys.executable, "-m", "shopctl", "up", *stage_option, *only]
-        self.env = {**os.environ, **(env or {})}
+        self.env = {name: value for name, value in {**os.environ, **(env or {})}.items() if name not in set(without)}
         self.url = stack.url(self.names, self.env)
         self.log_path = log_path
         self._process: subprocess.Popen | None = None
@@ -73,16 +76,25 @@ class BackgroundShop:
             return
         os.killpg(self._process.pid, signal.SIGTERM)
         try:
-            # honcho gives its processes 5 s before it kills them.
+            # The supervisor gives its processes 5 s before it kills them, then stops the database.
             self._process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
 
-    def switch(self, stage: int, timeout: float = 300) -> subprocess.CompletedProcess:
-        """`shop stage <stage>` for this shop; its output (stdout and stderr together) and exit code."""
+    def switch(
+        self, stage: int, timeout: float = 300, env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
+        """`shop stage <stage>` for this shop, with its environment (or env: the command finds the rest
+        in the run folder); its output (stdout and stderr together) and exit code."""
+        return self.command("stage", str(stage), timeout=timeout, env=env)
+
+    def command(
+        self, *args: str, timeout: float = 300, env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
+        """`shop <args>` for this shop, as switch() runs `shop stage`."""
         return subprocess.run(
-            [sys.executable, "-m", "shopctl", "stage", str(stage)], cwd=stack.REPO, env=self.env,
+            [sys.executable, "-m", "shopctl", *args], cwd=stack.REPO, env=self.env if env is None else dict(env),
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
         )
 
@@ -94,7 +106,7 @@ class BackgroundShop:
         return f"The last {len(lines)} lines of {self.log_path}:\n" + "\n".join(lines)
 
     def lines_of(self, name: str) -> list[str]:
-        """What process `name` has printed so far, without honcho's prefix."""
+        """What process `name` has printed so far, without the supervisor's prefix."""
         matches = (_HONCHO_LINE.match(line) for line in self.output().splitlines())
         return [m["line"] for m in matches if m and m["name"] == name]
 

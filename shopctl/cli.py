@@ -1,11 +1,20 @@
 """The `shop` command: `shop up` runs the shop in the foreground, `shop stage N` moves it to another
-stage while it runs, `shop status` says what answers where."""
+stage while it runs, `shop status` says what answers where, `shop down` stops it, `shop reset`
+starts it over.
+
+Every command but `up` acts on the shop running in the run folder, with what `shop up` recorded
+there (shopctl.state): from any terminal, with no environment set.
+"""
 import argparse
+import os
+import signal
 import sys
+import time
 
 import requests
 
-from shopctl import ShopError, stack
+from shopctl import ShopError, stack, state
+from shopctl.supervisor import Interrupted, Supervisor
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,16 +35,34 @@ def main(argv: list[str] | None = None) -> None:
     )
     stage_parser.add_argument("stage", type=int, choices=sorted(stack.STAGE_ROUTES))
     commands.add_parser("status", help="the stage, each process's /healthz and who serves each URL prefix")
+    commands.add_parser("down", help="stop the running shop, from any terminal")
+    reset_parser = commands.add_parser(
+        "reset", help="start over: stage 0 and fresh seed data (every order, cart and change is deleted)",
+    )
+    reset_parser.add_argument("--yes", action="store_true", help="do not ask first")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
             sys.exit(up(args.stage, args.only))
+        # The running shop's addresses and databases, unless this environment sets its own.
+        running = state.apply(stack.run_dir())
+        if args.command == "reset":
+            sys.exit(reset(args.yes, running is not None))
+        if running is None:
+            raise state.no_shop(stack.run_dir())
+        if args.command == "down":
+            sys.exit(down(running))
         sys.exit(stage(args.stage) if args.command == "stage" else status())
     except ShopError as error:
         sys.exit(f"shop: {error}")
     except KeyboardInterrupt:
-        # Ctrl-C before the processes run (during migrate, say): the child got it too.
+        # Ctrl-C during a command of a few seconds: its children got it too.
         sys.exit(130)
+    except BrokenPipeError:
+        # `shop status | head -1`: the reader has what it wanted. Nothing more may reach the pipe,
+        # the interpreter's last flush included (Python's documented recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 def up(stage: int | None, only: list[str]) -> int:
@@ -43,8 +70,66 @@ def up(stage: int | None, only: list[str]) -> int:
     unknown = sorted(set(names) - set(stack.processes()))
     if unknown:
         raise ShopError(f"there is no process {', '.join(unknown)}; the shop has {', '.join(stack.processes())}.")
-    stage = stack.prepare(stage, names)
-    return stack.run(names, when_ready=lambda: _welcome(stage, names))
+    run_dir = stack.run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state.claim(run_dir, names)
+    stack.check_ports_free(stack.servers(names))
+    try:
+        with Supervisor() as supervisor:
+            stack.start_databases(supervisor)
+            stage = stack.prepare(stage, names)
+            addresses = {f"{name.upper()}_ADDR": stack.address(name) for name in stack.DEFAULT_ADDRESSES}
+            return stack.run(
+                supervisor, names,
+                when_started=lambda: state.record(run_dir, names, supervisor.pids(), {**os.environ, **addresses}),
+                when_ready=lambda: _welcome(stage, names),
+            )
+    except Interrupted as interrupted:
+        return 128 + interrupted.signum
+    finally:
+        state.forget(run_dir)
+
+
+def down(running: dict) -> int:
+    """Stop the running shop: SIGTERM to each `shop up`, which stops its processes as Ctrl-C does."""
+    pids = [int(pid) for pid in running["shops"]]
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+    # A `shop up` stops its processes within about 10 s (shopctl.supervisor); SIGKILL after that,
+    # which its processes follow (they die with it).
+    deadline = time.monotonic() + 15
+    while state.running(stack.run_dir()) is not None:
+        if time.monotonic() > deadline:
+            for pid in pids:
+                _signal(pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
+    print(f"The shop is stopped (`shop up` pid {', '.join(map(str, pids))}).", flush=True)
+    return 0
+
+
+def reset(yes: bool, running: bool) -> int:
+    """Stage 0 and fresh seed data, running or not; asks first unless yes."""
+    if not yes:
+        question = "Delete every order, cart, account and change, and start over at stage 0 with fresh seed data?"
+        if not sys.stdin.isatty():
+            raise ShopError(f"{question} Nobody to ask here: run `shop reset --yes`.")
+        if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing changed.")
+            return 1
+    if running:
+        stack.reset_running()
+        print("\nThe running shop is back at stage 0 with fresh seed data.\n", flush=True)
+        return status()
+    print(stack.reset_stopped(), flush=True)
+    return 0
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def stage(number: int) -> int:
@@ -74,7 +159,7 @@ def _welcome(stage: int, names: list[str]) -> None:
         f"{service}"
         f"  customer   log in as demo / demo\n"
         f"`shop status` shows who serves what; `shop stage {other}` moves the running shop to stage {other}. "
-        "Ctrl-C stops everything.\n",
+        "Ctrl-C (or `shop down` in another terminal) stops everything.\n",
         flush=True,
     )
 

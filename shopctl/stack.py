@@ -1,10 +1,12 @@
-"""The shop's processes at each stage, and the one way they start: prepare, then run under honcho.
+"""The shop's processes at each stage, and the one way they start: the databases, prepare, then run
+under the supervisor (shopctl.supervisor).
 
-`shop up` calls prepare() and run(); the end-to-end tests and the benchmarks start `shop up`
-itself (shopctl.background), so every way of running the shop goes through here.
+`shop up` calls start_databases(), prepare() and run(); the end-to-end tests and the benchmarks
+start `shop up` itself (shopctl.background), so every way of running the shop goes through here.
 """
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -14,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import requests
-from honcho.manager import Manager
 
 from monolith.strangler import stages
-from shopctl import ShopError, nginx
+from shopctl import ShopError, nginx, postgres, state
+from shopctl.supervisor import Supervisor, tied_to_parent
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,6 +55,10 @@ GUNICORN_CONFIGS = {
 }
 # What each service's database is seeded with (its admin/admin user in the local run).
 SEED_COMMANDS = {"catalog": "seed_catalog", "payments": "seed_payments"}
+# The variable naming each Django project's database (environment() gives a service its own as DATABASE_URL).
+DATABASE_VARIABLES = {
+    "monolith": "DATABASE_URL", "catalog": "CATALOG_DATABASE_URL", "payments": "PAYMENTS_DATABASE_URL",
+}
 # How long the services started for a data move may take to answer /readyz.
 SERVICE_READY_WITHIN = 60  # seconds
 
@@ -93,8 +99,9 @@ def url(names: Iterable[str], env: Mapping[str, str] = os.environ) -> str:
 def environment(name: str, env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment of process `name` (and of its manage.py).
 
-    Each service gets its own database, CATALOG_DATABASE_URL or PAYMENTS_DATABASE_URL, or else
-    its local default, an SQLite file in the run folder: never the monolith's DATABASE_URL. The
+    Each service gets its own database, CATALOG_DATABASE_URL or PAYMENTS_DATABASE_URL (which
+    `shop up` sets to the private PostgreSQL's when they are not set, start_databases()): never the
+    monolith's DATABASE_URL. The
     monolith knows where the services are; whether it uses them is the stage's business, which
     the monolith reads from its database (monolith/strangler/).
     """
@@ -207,6 +214,35 @@ def switch(stage: int) -> int:
     return recorded
 
 
+def reset_running() -> None:
+    """Start the running shop over: back to stage 0 with the live switch (so the facade and the data
+    are where stage 0 has them), then every deployable's data deleted and seeded afresh."""
+    switch(0)
+    _reseed(["monolith", *SERVICES])
+
+
+def reset_stopped() -> str:
+    """Start the stopped shop over; says what was done. The private PostgreSQL's cluster is deleted
+    (`shop up` makes it afresh, at stage 0); a database of one's own (*DATABASE_URL) is emptied and
+    seeded afresh, which records no stage, so stage 0."""
+    removed = postgres.remove(run_dir()) if postgres.missing() else []
+    for leftover in ("monolith.sqlite3", "catalog.sqlite3", "payments.sqlite3"):  # the SQLite quick start's
+        (run_dir() / leftover).unlink(missing_ok=True)
+    own = [name for name, variable in DATABASE_VARIABLES.items() if variable not in postgres.missing()]
+    _reseed(own)
+    owners = {"monolith": "the monolith", "catalog": "the catalog service", "payments": "the payments service"}
+    done = [f"deleted {folder}" for folder in removed] + [f"{owners[name]}'s database emptied and seeded" for name in own]
+    return (f"The shop is reset ({'; '.join(done) or 'nothing to delete'}): "
+            "`make up` starts it at stage 0 with fresh seed data.")
+
+
+def _reseed(names: list[str]) -> None:
+    for name in names:
+        _manage(name, "migrate", "--noinput")
+        _manage(name, "flush", "--noinput")
+        _manage(name, SEED_COMMANDS.get(name, "seed_shop"))
+
+
 def _routes(stage: int) -> str:
     moved = STAGE_ROUTES[stage]
     return ", ".join(f"{prefix} → {name}" for prefix, name in moved.items()) + (", " if moved else "") + "/ → monolith"
@@ -216,7 +252,7 @@ def _move_data(recorded: int, stage: int) -> None:
     """`manage.py set_stage <stage>` before anything serves, with services of its own.
 
     set_stage talks to the catalog and payments services over HTTP, so they run for it: a
-    gunicorn of each, stopped again before honcho starts the processes. Each listens at a free
+    gunicorn of each, stopped again before the supervisor starts the processes. Each listens at a free
     port, not at its *_ADDR, so that nothing waiting for a /readyz takes it for the real process.
     """
     addresses = {service: f"127.0.0.1:{_free_port()}" for service in SERVICES}
@@ -228,8 +264,8 @@ def _move_data(recorded: int, stage: int) -> None:
             cwd=PROJECT_DIRS[service], env=environment(service),
             # Their access logs (stdout) would list every row of the move; their errors (stderr)
             # stay. In the process group of `shop up`, so that Ctrl-C (or BackgroundShop.stop)
-            # reaches them too.
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            # reaches them too, and tied to it, so that they die with it however it dies.
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=tied_to_parent(),
         )
         for service, where in addresses.items()
     }
@@ -256,21 +292,43 @@ def _move_data(recorded: int, stage: int) -> None:
                     process.wait()
 
 
-def run(names: list[str], when_ready: Callable[[], None]) -> int:
-    """Run the processes in the foreground until Ctrl-C or until one stops; returns the exit code.
-
-    when_ready is called once, from another thread, when the shop first answers /readyz.
-    """
-    manager = Manager()
-    for name in names:
-        # exec: honcho starts each command with a shell; without exec, signals reach a shell.
-        manager.add_process(
-            name, "exec " + shlex.join(_command(name)),
-            env=environment(name), cwd=str(PROJECT_DIRS.get(name, REPO)),
+def start_databases(supervisor: Supervisor) -> None:
+    """Run the private PostgreSQL cluster (shopctl.postgres) when a deployable's *DATABASE_URL is
+    not set, and set it in os.environ to that deployable's database there; explicit URLs win."""
+    missing = postgres.missing()
+    if not missing:
+        return
+    cluster = postgres.cluster(run_dir())
+    # Several `shop up` of a run folder (`shop up catalog` beside `shop up facade monolith`) share
+    # one cluster, which the first runs: it lives as long as that one does.
+    if state.try_claim(run_dir(), "postgres"):
+        postgres.initialise(cluster)
+        process = supervisor.start(
+            "postgres", cluster.command(), env=os.environ, cwd=cluster.data, user=cluster.user,
+            # Fast shutdown (SIGINT) closes the connections left; the default (smart) waits for them.
+            stop_signal=signal.SIGINT, last=True,
         )
+    else:
+        process = None
+    postgres.wait_until_ready(cluster, process, on_wait=supervisor.flush_output)
+    postgres.create_databases(cluster, [postgres.DATABASES[name] for name in missing])
+    for name in missing:
+        os.environ[name] = cluster.url(postgres.DATABASES[name])
+
+
+def run(
+    supervisor: Supervisor, names: list[str], when_started: Callable[[], None], when_ready: Callable[[], None],
+) -> int:
+    """Run the processes in the foreground until a signal comes or one stops; returns the exit code.
+
+    when_started is called once they are started; when_ready once, from another thread, when the
+    shop first answers /readyz.
+    """
+    for name in names:
+        supervisor.start(name, _command(name), env=environment(name), cwd=PROJECT_DIRS.get(name, REPO))
+    when_started()
     threading.Thread(target=_call_when_ready, args=(url(names) + "readyz", when_ready), daemon=True).start()
-    manager.loop()
-    return manager.returncode
+    return supervisor.run()
 
 
 def _command(name: str, bind: str | None = None) -> list[str]:
@@ -296,7 +354,7 @@ def _manage(name: str, *args: str, capture: bool = False) -> str:
     command = [sys.executable, "manage.py", *args]
     result = subprocess.run(
         command, cwd=PROJECT_DIRS[name], env=environment(name), text=True,
-        stdout=subprocess.PIPE if capture else None,
+        stdout=subprocess.PIPE if capture else None, preexec_fn=tied_to_parent(),
     )
     if result.returncode != 0:
         where = "" if name == "monolith" else f" (in {PROJECT_DIRS[name].relative_to(REPO)})"
@@ -308,4 +366,7 @@ def _call_when_ready(ready_url: str, callback: Callable[[], None]) -> None:
     # The thread is a daemon: when the processes never get ready, it ends with `shop up`.
     while not answers(ready_url):
         time.sleep(0.5)
-    callback()
+    try:
+        callback()
+    except OSError:
+        pass  # a stdout that has gone away (the supervisor stops printing too)

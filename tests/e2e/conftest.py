@@ -1,15 +1,20 @@
 """The real shop for the end-to-end tests: gunicorn and nginx on PostgreSQL, started by `shop up`.
 
-The shop gets a database of its own, shop_e2e, made afresh for each run on the server the other
-tests use (DATABASE_URL), and the contract's addresses, which FACADE_ADDR and MONOLITH_ADDR
-override. The stage-1 shop (`shop up --stage 1`) gets databases of its own too, shop_e2e_stage1
-for the monolith and shop_e2e_stage1_catalog for the catalog service, and free ports, so that
-both stages can run in one session. Every process is stopped at the end, whether the tests
-passed or not.
+The shop gets databases of its own, shop_e2e (and shop_e2e_catalog, shop_e2e_payments), made afresh
+for each run on the server the other tests use (DATABASE_URL), and the contract's addresses, which
+FACADE_ADDR and MONOLITH_ADDR override. The stage-1 shop (`shop up --stage 1`) gets databases of
+its own too, shop_e2e_stage1 for the monolith and shop_e2e_stage1_catalog for the catalog service,
+and free ports, so that both stages can run in one session. The quick start's shop
+(quickstart_shop) names no database, and runs on the PostgreSQL `shop up` runs itself. Every
+process is stopped at the end, whether the tests passed or not.
 """
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -17,7 +22,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from shopctl import ShopError, nginx
+from shopctl import ShopError, nginx, postgres
 from shopctl.background import BackgroundShop
 
 E2E_DATABASE = "shop_e2e"
@@ -38,12 +43,19 @@ class SeparateStage1Shop(NamedTuple):
 
 @pytest.fixture(scope="session")
 def shop_env() -> dict[str, str]:
-    """The environment `shop up` gets here: a fresh database, the local run's settings, and no rate
+    """The environment `shop up` gets here: fresh databases (each deployable's: with one unset,
+    `shop up` would run a PostgreSQL of its own for it), the local run's settings, and no rate
     limit at the facade (every test comes from one address; tests/e2e/test_facade_limits.py sets its own)."""
     server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_monolith"))
-    database_url = server._replace(path=f"/{E2E_DATABASE}").geturl()
-    _recreate_database(database_url)
-    return {**nginx.UNLIMITED, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "monolith.settings.local"}
+    urls = {
+        variable: server._replace(path=f"/{E2E_DATABASE}{suffix}").geturl()
+        for variable, suffix in (
+            ("DATABASE_URL", ""), ("CATALOG_DATABASE_URL", "_catalog"), ("PAYMENTS_DATABASE_URL", "_payments"),
+        )
+    }
+    for url in urls.values():
+        _recreate_database(url)
+    return {**nginx.UNLIMITED, **urls, "DJANGO_SETTINGS_MODULE": "monolith.settings.local"}
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +135,42 @@ def switching_shop(tmp_path) -> Iterator[BackgroundShop]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def quickstart_shop() -> Iterator[BackgroundShop]:
+    """The whole shop as the README's quick start runs it, at free ports: no database URL, so
+    `shop up` runs a PostgreSQL of its own in the run folder (shopctl/postgres.py)."""
+    with reachable_run_dir() as run_dir:
+        running = BackgroundShop(env=quickstart_env(run_dir), without=postgres.DATABASES, log_path=run_dir / "shop.log")
+        try:
+            _start(running)
+            yield running
+        finally:
+            running.stop()
+
+
+def quickstart_env(run_dir: Path) -> dict[str, str]:
+    """The quick start's environment (no database URL) at free ports, in run_dir."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "monolith.settings.local",
+        "SHOP_RUN_DIR": str(run_dir),
+        **{f"{name.upper()}_ADDR": _free_address() for name in ("facade", "monolith", "catalog", "payments")},
+    }
+
+
+@contextmanager
+def reachable_run_dir() -> Iterator[Path]:
+    """A run folder that the postgres user can reach when the tests run as root (pytest's own are
+    private to root, and the cluster would go to the postgres user's home): the cluster lives, and
+    is deleted, with it."""
+    run_dir = Path(tempfile.mkdtemp(prefix="shop-run-"))
+    run_dir.chmod(0o755)
+    try:
+        yield run_dir
+    finally:
+        postgres.remove(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,17 +1,21 @@
-"""The live stage switch: 0 → 1 → 0 → 1, and 0 → 2 → 1 → 2, with `shop stage N` while shoppers
-browse and buy through the facade. No request fails (no 5xx, no connection error), no order is
-lost or charged twice, and every unit of stock is accounted for, whichever side held it when."""
+"""The live stage switch: 0 → 1 → 0 → 1, 0 → 2 → 1 → 2, and on the quick start's own PostgreSQL
+0 → 1 → 2 → 1 → 0, with `shop stage N` while shoppers browse and buy through the facade. No
+request fails (no 5xx, no connection error), no order is lost or charged twice, and every unit of
+stock is accounted for, whichever side held it when."""
+import os
 import re
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg2
 import pytest
 import requests
 
+from shopctl import state
 from tests.conftest import GOOD_CARD, SHIPPING
 
 pytestmark = pytest.mark.e2e
@@ -100,8 +104,20 @@ class Shopper:
         return order.json()["status"] if order is not None else None
 
 
-@pytest.mark.parametrize("switches", [(1, 0, 1), (2, 1, 2)], ids=["catalog 0-1-0-1", "payments 0-2-1-2"])
-def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(switching_shop, switches):
+@pytest.mark.parametrize(
+    ("shop_fixture", "switches"),
+    [("switching_shop", (1, 0, 1)), ("switching_shop", (2, 1, 2)), ("quickstart_shop", (1, 2, 1, 0))],
+    ids=["catalog 0-1-0-1", "payments 0-2-1-2", "quick start 0-1-2-1-0"],
+)
+def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(request, shop_fixture, switches):
+    """switching_shop runs on databases the test names; quickstart_shop as the README's `make up`
+    does, on the PostgreSQL `shop up` runs itself, and is switched from a clean environment (only
+    the run folder, which the quick start's is by default), as from a second terminal."""
+    switching_shop = request.getfixturevalue(shop_fixture)
+    run_dir = switching_shop.env["SHOP_RUN_DIR"]
+    second_terminal = None
+    if shop_fixture == "quickstart_shop":
+        second_terminal = {"PATH": os.environ["PATH"], "SHOP_RUN_DIR": run_dir}
     url, admin = switching_shop.url, requests.Session()
     admin.auth = ADMIN
     products = admin.get(f"{url}api/catalog/products/", params={"page_size": SKUS, "ordering": "name"}, timeout=10)
@@ -117,7 +133,7 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(swit
     try:
         time.sleep(SETTLE)
         for stage in switches:
-            switched = switching_shop.switch(stage)
+            switched = switching_shop.switch(stage, env=second_terminal)
             assert switched.returncode == 0, switched.stdout + switched.stderr
             assert f"stage {stage}, as recorded in the monolith's database" in switched.stdout
             time.sleep(SETTLE)
@@ -152,12 +168,14 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(swit
                 shopper.pay(number)
         statuses = Counter(shopper.status_of(number) for number in shopper.placed)
         assert statuses == Counter({"paid": len(shopper.placed)}), (statuses, shopper.failures)
-    with psycopg2.connect(switching_shop.env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+    # The databases as the shop recorded them (the quick start's are in its run folder).
+    databases = state.running(Path(run_dir))["environment"]
+    with psycopg2.connect(databases["DATABASE_URL"]) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM orders_order")
         assert cursor.fetchone()[0] == len(placed)
     connection.close()
     # One successful charge per order, in the database of whoever owns payments at the end.
-    payments_database = switching_shop.env["PAYMENTS_DATABASE_URL" if switches[-1] >= 2 else "DATABASE_URL"]
+    payments_database = databases["PAYMENTS_DATABASE_URL" if switches[-1] >= 2 else "DATABASE_URL"]
     with psycopg2.connect(payments_database) as connection, connection.cursor() as cursor:
         cursor.execute(
             "SELECT order_number, count(*) FROM payments_payment WHERE status = 'succeeded' GROUP BY order_number"
@@ -170,5 +188,5 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(swit
     bought = sum((shopper.bought for shopper in shoppers), Counter())
     for sku in skus:
         product = requests.get(f"{url}api/catalog/products/{sku}/", timeout=10)
-        assert product.headers["X-Served-By"] == "catalog"
+        assert product.headers["X-Served-By"] == ("catalog" if switches[-1] >= 1 else "monolith")
         assert product.json()["stock"] == PLENTY - bought[sku], sku

@@ -23,7 +23,7 @@ timeout = 30
 # Longer than nginx's upstream keepalive_timeout (60 s): nginx, not gunicorn, closes an idle
 # connection, so nginx never reuses one that gunicorn is closing under it.
 keepalive = 75
-# Under honcho's 5 s, after which honcho kills what is still running.
+# Under the 5 s after which `shop up` (shopctl/supervisor.py) kills what is still running.
 graceful_timeout = 4
 
 accesslog = "-"
