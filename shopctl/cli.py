@@ -1,7 +1,9 @@
 """The `shop` command: `shop up` runs the shop in the foreground, `shop stage N` moves it to another
-stage while it runs, `shop status` says what answers where."""
+stage while it runs, `shop status` says what answers where, `shop load` sends shoppers through it."""
 import argparse
+import os
 import sys
+from pathlib import Path
 
 import requests
 
@@ -26,10 +28,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     stage_parser.add_argument("stage", type=int, choices=sorted(stack.STAGE_ROUTES))
     commands.add_parser("status", help="the stage, each process's /healthz and who serves each URL prefix")
+    load_parser = commands.add_parser(
+        "load", help="send shoppers through the running shop's facade, with a live table by page and process",
+    )
+    load_parser.add_argument("--duration", type=float, default=60, help="seconds to run (default 60, at most 3600)")
+    load_parser.add_argument("--users", type=int, default=10, help="simultaneous users (default 10: 8 shoppers, 2 API readers)")
+    load_parser.add_argument("--rate", type=float, default=None,
+                             help="pages per second in all (default: each user thinks 1-3 s between pages)")
+    load_parser.add_argument("--url", default=None, help="the facade (default: the running shop's); 127.0.0.1 only")
+    load_parser.add_argument("--summary-json", type=Path, default=None, help="also write the summary to this file, as JSON")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
             sys.exit(up(args.stage, args.only))
+        if args.command == "load":
+            _load(args, argv)
         sys.exit(stage(args.stage) if args.command == "stage" else status())
     except ShopError as error:
         sys.exit(f"shop: {error}")
@@ -45,6 +58,19 @@ def up(stage: int | None, only: list[str]) -> int:
         raise ShopError(f"there is no process {', '.join(unknown)}; the shop has {', '.join(stack.processes())}.")
     stage = stack.prepare(stage, names)
     return stack.run(names, when_ready=lambda: _welcome(stage, names))
+
+
+def _load(args: argparse.Namespace, argv: list[str] | None) -> None:
+    """`shop load`, in an interpreter where gevent patched the standard library before anything
+    imported ssl (Locust needs that, and `shop` imports requests first): `python -m shopctl.load`
+    with the same arguments, which comes back here to run it."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("ssl"):
+        rest = (sys.argv[1:] if argv is None else argv)
+        os.execv(sys.executable, [sys.executable, "-m", "shopctl.load", *rest[rest.index("load") + 1:]])
+    from shopctl import load
+    sys.exit(load.run(url=args.url, duration=args.duration, users=args.users, rate=args.rate,
+                      summary_json=args.summary_json))
 
 
 def stage(number: int) -> int:
