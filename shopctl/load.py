@@ -103,6 +103,7 @@ class Tally:
             return {row.pop(key): row for row in self.rows(key, window=None)}
         return {
             "seconds": round(time.monotonic() - self.started, 1),
+            "user_agent": workload.USER_AGENT,
             "requests": len(self.samples),
             "failures": sum(self.failures().values()),
             "by_page": by("page"),

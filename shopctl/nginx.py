@@ -39,6 +39,7 @@ def render(prefix: Path, routes: Mapping[str, str], addresses: Mapping[str, str]
     text = _Placeholders(TEMPLATE.read_text()).safe_substitute(
         FACADE_ADDR=addresses["facade"],
         MONOLITH_ADDR=addresses["monolith"],
+        FACADE_STATUS_LISTEN=f"unix:{status_socket(prefix)}",
         STAGE_UPSTREAMS="".join(UPSTREAM.format(name=s, address=addresses[s]) for s in services),
         STAGE_ROUTES="".join(ROUTE.format(prefix=p, name=s) for p, s in routes.items()),
     )
@@ -46,6 +47,12 @@ def render(prefix: Path, routes: Mapping[str, str], addresses: Mapping[str, str]
     conf = prefix / "nginx.conf"
     conf.write_text(text)
     return conf
+
+
+def status_socket(prefix: Path) -> Path:
+    """Where the facade answers its stub_status (GET /status): a unix socket beside its config, so
+    that only this machine's users reach it. The monolith's staff page reads it (FACADE_STATUS_URL)."""
+    return prefix.resolve() / "status.sock"
 
 
 def command(prefix: Path) -> list[str]:

@@ -111,7 +111,14 @@ def environment(name: str, env: Mapping[str, str] = os.environ) -> dict[str, str
     else:  # the monolith and its relay
         result["CATALOG_SERVICE_URL"] = f"http://{address('catalog', env)}"
         result["PAYMENTS_SERVICE_URL"] = f"http://{address('payments', env)}"
+        result["FACADE_STATUS_URL"] = f"unix:{nginx.status_socket(run_dir(env) / 'nginx')}"
     return result
+
+
+def metrics_dir(name: str, env: Mapping[str, str] = os.environ) -> Path:
+    """Where Django process `name`'s gunicorn workers keep their Prometheus counters
+    (PROMETHEUS_MULTIPROC_DIR): emptied when its gunicorn starts (shopctl/gunicorn_config.py)."""
+    return run_dir(env) / "metrics" / name
 
 
 def answers(url: str) -> bool:
@@ -266,10 +273,12 @@ def run(names: list[str], when_ready: Callable[[], None]) -> int:
     """
     manager = Manager()
     for name in names:
+        env = environment(name)
+        if name in WSGI_APPS:
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(name))
         # exec: honcho starts each command with a shell; without exec, signals reach a shell.
         manager.add_process(
-            name, "exec " + shlex.join(_command(name)),
-            env=environment(name), cwd=str(PROJECT_DIRS.get(name, REPO)),
+            name, "exec " + shlex.join(_command(name)), env=env, cwd=str(PROJECT_DIRS.get(name, REPO)),
         )
     threading.Thread(target=_call_when_ready, args=(url(names) + "readyz", when_ready), daemon=True).start()
     manager.loop()

@@ -14,6 +14,9 @@ Each request is named by its page type (PAGE_TYPES), which is what the table gro
 two pages a user thinks for THINK_TIME seconds (drawn uniformly), unless `shop load --rate` sets
 a total rate instead (Locust's constant_throughput per user).
 
+Importing this module imports Locust, which patches the standard library for gevent: never
+import it into a process that has imported ssl already (a test run, `shop` itself).
+
 Which answers count as failures: anything but a 2xx or a redirect, except the two form posts
 (add to cart, checkout), where the shop may rightly answer 400 with a form error (the product
 sold out meanwhile: many shoppers buy the same stock). A 429, a 5xx, a CSRF 403 or a lost

@@ -39,9 +39,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "catalog_service.core",
     "catalog_service.catalog",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First: its latency covers every other middleware (catalog_service/core/metrics.py).
+    "catalog_service.core.metrics.PrometheusBeforeMiddleware",
     "log_request_id.middleware.RequestIDMiddleware",
     "catalog_service.core.middleware.ServedByMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -53,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catalog_service.core.middleware.ApiErrorMiddleware",
+    # Responses by status, as the client gets them.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "catalog_service.urls"

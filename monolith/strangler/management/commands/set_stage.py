@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from monolith.catalog.transfer import CatalogService, Move, TransferError
 from monolith.strangler import gate
@@ -101,6 +102,7 @@ class Command(BaseCommand):
             move = PaymentsMove(PaymentsService(url, token), to_service=forward)
         owner = f"the {step.service} service at {url}" if forward else "the monolith"
         self.stdout.write(f"Stage {before} → {after}: moving the {step.context} to {owner}.")
+        started_at = timezone.now()
         try:
             _, bulk = move.plan()
             move.apply(bulk, progress=self.progress)
@@ -116,7 +118,8 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"Verification failed: {len(differences)} differences remain; still at stage {before}."
                     )
-                stage_record(number=after)
+                # The record is the last thing done with writes held: the move's record says for how long.
+                stage_record(number=after, started_at=started_at, writes_held_for=time.monotonic() - waited_from)
             held_for = time.monotonic() - waited_from
         except TransferError as error:
             raise CommandError(f"{error} Still at stage {before}.") from None
