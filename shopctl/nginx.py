@@ -3,6 +3,7 @@ import grp
 import os
 import pwd
 import shutil
+import socket
 import string
 import subprocess
 import time
@@ -53,6 +54,21 @@ def status_socket(prefix: Path) -> Path:
     """Where the facade answers its stub_status (GET /status): a unix socket beside its config, so
     that only this machine's users reach it. The monolith's staff page reads it (FACADE_STATUS_URL)."""
     return prefix.resolve() / "status.sock"
+
+
+def clear_status_socket(prefix: Path) -> None:
+    """Remove the status socket a killed facade left behind (nginx removes it when it stops
+    normally, and will not bind over it); ShopError if a facade still answers there."""
+    path = status_socket(prefix)
+    if not path.is_socket():
+        return
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            path.unlink(missing_ok=True)
+            return
+    raise ShopError(f"A facade still answers at {path}: stop that shop first, or give this one another SHOP_RUN_DIR.")
 
 
 def command(prefix: Path) -> list[str]:

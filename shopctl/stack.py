@@ -163,6 +163,7 @@ def prepare(stage: int | None, names: list[str]) -> int:
     elif stage != recorded:
         _move_data(recorded, stage)
     if "facade" in names:
+        nginx.clear_status_socket(run_dir() / "nginx")
         render_facade(stage)
     return stage
 
