@@ -32,11 +32,13 @@ def main(argv: list[str] | None = None) -> None:
         "load", help="send shoppers through the running shop's facade, with a live table by page and process",
     )
     load_parser.add_argument("--duration", type=float, default=60, help="seconds to run (default 60, at most 3600)")
-    load_parser.add_argument("--users", type=int, default=10, help="simultaneous users (default 10: 8 shoppers, 2 API readers)")
+    load_parser.add_argument("--users", type=int, default=10,
+                             help="simultaneous users (default 10: 8 shoppers, 2 API readers)")
     load_parser.add_argument("--rate", type=float, default=None,
                              help="pages per second in all (default: each user thinks 1-3 s between pages)")
     load_parser.add_argument("--url", default=None, help="the facade (default: the running shop's); 127.0.0.1 only")
-    load_parser.add_argument("--summary-json", type=Path, default=None, help="also write the summary to this file, as JSON")
+    load_parser.add_argument("--summary-json", type=Path, default=None,
+                             help="also write the summary to this file, as JSON")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":

@@ -155,12 +155,14 @@ def run(*, url: str | None, duration: float, users: int, rate: float | None, sum
     user_classes = workload.USER_CLASSES
     if rate:
         # Pages per second in all, shared evenly: each user keeps its share whatever the answers take.
-        user_classes = [type(cls.__name__, (cls,), {"wait_time": constant_throughput(rate / users)}) for cls in user_classes]
+        wait = constant_throughput(rate / users)
+        user_classes = [type(cls.__name__, (cls,), {"wait_time": wait}) for cls in user_classes]
     env = Environment(user_classes=user_classes, host=url)
     tally = Tally()
     env.events.request.add_listener(tally.record)
     runner = env.create_local_runner()
-    pace = f"{rate:g} pages/s in all" if rate else f"{workload.THINK_TIME[0]:g}-{workload.THINK_TIME[1]:g} s between pages"
+    low, high = workload.THINK_TIME
+    pace = f"{rate:g} pages/s in all" if rate else f"{low:g}-{high:g} s between pages"
     print(f"{users} users through {url}/ for {duration:g} s ({pace}); Ctrl-C stops early.\n", flush=True)
 
     interrupted = []

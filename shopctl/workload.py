@@ -86,7 +86,9 @@ class _Visitor(HttpUser):
 
     def visit(self, page: str, method: str, path: str, **kwargs):
         """Send one request named `page`; mark it failed unless its answer is what a browser expects."""
-        with self.client.request(method, path, name=page, catch_response=True, allow_redirects=False, **kwargs) as response:
+        with self.client.request(
+            method, path, name=page, catch_response=True, allow_redirects=False, **kwargs
+        ) as response:
             status = response.status_code
             if 200 <= status < 400 or (status == 400 and page in _MAY_REFUSE):
                 response.success()

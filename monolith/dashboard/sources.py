@@ -43,8 +43,8 @@ def parse_metrics(text: str) -> Reading:
         for sample in family.samples:
             if family.name == RESPONSES and sample.name.endswith("_total"):
                 requests_total += sample.value
-            elif family.name == BY_STATUS and sample.name.endswith("_total") and sample.labels.get("status", "").startswith("5"):
-                errors += sample.value
+            elif family.name == BY_STATUS and sample.name.endswith("_total"):
+                errors += sample.value if sample.labels.get("status", "").startswith("5") else 0.0
             elif family.name == LATENCY and sample.name.endswith("_bucket"):
                 bound = float(sample.labels["le"])
                 buckets[bound] = buckets.get(bound, 0.0) + sample.value

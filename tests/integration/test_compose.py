@@ -387,7 +387,10 @@ OBSERVABILITY = ROOT / "deploy" / "observability"
 
 def test_prometheus_scrapes_every_process_at_its_own_address(services):
     config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text())
-    targets = {job["job_name"]: [t for c in job["static_configs"] for t in c["targets"]] for job in config["scrape_configs"]}
+    targets = {
+        job["job_name"]: [target for static in job["static_configs"] for target in static["targets"]]
+        for job in config["scrape_configs"]
+    }
     exporter_port = services["nginx-exporter"]["expose"][0]
     assert targets == {
         "facade": [f"nginx-exporter:{exporter_port}"],
