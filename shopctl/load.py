@@ -35,6 +35,7 @@ from shopctl import ShopError, stack, workload
 
 WINDOW = 10  # seconds the live rates and percentiles cover
 LONGEST = 3600  # seconds: the load always stops by itself
+STOP_WITHIN = 10  # seconds the users get to finish what they are doing when the load stops
 ALLOWED_HOST = "127.0.0.1"
 
 
@@ -157,7 +158,9 @@ def run(*, url: str | None, duration: float, users: int, rate: float | None, sum
         # Pages per second in all, shared evenly: each user keeps its share whatever the answers take.
         wait = constant_throughput(rate / users)
         user_classes = [type(cls.__name__, (cls,), {"wait_time": wait}) for cls in user_classes]
-    env = Environment(user_classes=user_classes, host=url)
+    # At the end each user finishes the page it is on (a checkout: its form, post and order page),
+    # so that every request sent is counted; one stuck longer than STOP_WITHIN is cut off.
+    env = Environment(user_classes=user_classes, host=url, stop_timeout=STOP_WITHIN)
     tally = Tally()
     env.events.request.add_listener(tally.record)
     runner = env.create_local_runner()
