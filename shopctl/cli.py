@@ -1,6 +1,6 @@
 """The `shop` command: `shop up` runs the shop in the foreground, `shop stage N` moves it to another
-stage while it runs, `shop status` says what answers where, `shop down` stops it, `shop reset`
-starts it over.
+stage while it runs, `shop status` says what answers where, `shop load` sends shoppers through it,
+`shop down` stops it, `shop reset` starts it over.
 
 Every command but `up` acts on the shop running in the run folder, with what `shop up` recorded
 there (shopctl.state): from any terminal, with no environment set.
@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import requests
 
@@ -40,6 +41,17 @@ def main(argv: list[str] | None = None) -> None:
         "reset", help="start over: stage 0 and fresh seed data (every order, cart and change is deleted)",
     )
     reset_parser.add_argument("--yes", action="store_true", help="do not ask first")
+    load_parser = commands.add_parser(
+        "load", help="send shoppers through the running shop's facade, with a live table by page and process",
+    )
+    load_parser.add_argument("--duration", type=float, default=60, help="seconds to run (default 60, at most 3600)")
+    load_parser.add_argument("--users", type=int, default=10,
+                             help="simultaneous users (default 10: 8 shoppers, 2 API readers)")
+    load_parser.add_argument("--rate", type=float, default=None,
+                             help="pages per second in all (default: each user thinks 1-3 s between pages)")
+    load_parser.add_argument("--url", default=None, help="the facade (default: the running shop's); 127.0.0.1 only")
+    load_parser.add_argument("--summary-json", type=Path, default=None,
+                             help="also write the summary to this file, as JSON")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -48,10 +60,14 @@ def main(argv: list[str] | None = None) -> None:
         running = state.apply(stack.run_dir())
         if args.command == "reset":
             sys.exit(reset(args.yes, running is not None))
+        if args.command == "load" and args.url:
+            _load(args, argv)  # the shop at that address, whoever runs it
         if running is None:
             raise state.no_shop(stack.run_dir())
         if args.command == "down":
             sys.exit(down(running))
+        if args.command == "load":
+            _load(args, argv)
         sys.exit(stage(args.stage) if args.command == "stage" else status())
     except ShopError as error:
         sys.exit(f"shop: {error}")
@@ -130,6 +146,19 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
     except ProcessLookupError:
         pass
+
+
+def _load(args: argparse.Namespace, argv: list[str] | None) -> None:
+    """`shop load`, in an interpreter where gevent patched the standard library before anything
+    imported ssl (Locust needs that, and `shop` imports requests first): `python -m shopctl.load`
+    with the same arguments, which comes back here to run it."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("ssl"):
+        rest = (sys.argv[1:] if argv is None else argv)
+        os.execv(sys.executable, [sys.executable, "-m", "shopctl.load", *rest[rest.index("load") + 1:]])
+    from shopctl import load
+    sys.exit(load.run(url=args.url, duration=args.duration, users=args.users, rate=args.rate,
+                      summary_json=args.summary_json))
 
 
 def stage(number: int) -> int:

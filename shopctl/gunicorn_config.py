@@ -6,6 +6,7 @@ The address comes from the command line, because each process has its own.
 """
 import multiprocessing
 import os
+import shutil
 
 # gthread, not sync: sync workers close the connection after every response, which would make
 # the facade's upstream keepalive pointless.
@@ -38,3 +39,21 @@ access_log_format = (
 # gunicorn 25.1+ opens a control socket at one path per user; two stacks at once (the end-to-end
 # tests run two) would fight over it, and nothing here uses it.
 control_socket_disable = True
+
+
+# Prometheus metrics across workers (django-prometheus, /metrics): with PROMETHEUS_MULTIPROC_DIR
+# set, each worker keeps its counters in a file there and /metrics adds them up. A new master
+# starts from an empty folder, or the last run's counts would be added to this one's.
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+
+
+def child_exit(server, worker):
+    # A dead worker's counters still count; its gauges (none read here) are dropped.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -4,6 +4,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import string
 import subprocess
 import time
@@ -76,6 +77,7 @@ def render(
         CATALOG_ADDR=addresses["catalog"],
         PAYMENTS_ADDR=addresses["payments"],
         SHOP_STAGE=str(stage),
+        FACADE_STATUS_LISTEN=f"unix:{status_socket(prefix)}",
     )
     prefix.mkdir(parents=True, exist_ok=True)
     link = prefix / "routes"
@@ -97,6 +99,27 @@ def rate_limits(env: Mapping[str, str]) -> dict[str, str]:
                 f"{name}={value!r} is not a limit: give a whole number above 0 (the default is {LIMIT_DEFAULTS[name]})."
             )
     return limits
+
+
+def status_socket(prefix: Path) -> Path:
+    """Where the facade answers its stub_status (GET /status): a unix socket beside its config, so
+    that only this machine's users reach it. The monolith's staff page reads it (FACADE_STATUS_URL)."""
+    return prefix.resolve() / "status.sock"
+
+
+def clear_status_socket(prefix: Path) -> None:
+    """Remove the status socket a killed facade left behind (nginx removes it when it stops
+    normally, and will not bind over it); ShopError if a facade still answers there."""
+    path = status_socket(prefix)
+    if not path.is_socket():
+        return
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            path.unlink(missing_ok=True)
+            return
+    raise ShopError(f"A facade still answers at {path}: stop that shop first, or give this one another SHOP_RUN_DIR.")
 
 
 def command(prefix: Path) -> list[str]:

@@ -115,7 +115,14 @@ def environment(name: str, env: Mapping[str, str] = os.environ) -> dict[str, str
     else:  # the monolith and its relay
         result["CATALOG_SERVICE_URL"] = f"http://{address('catalog', env)}"
         result["PAYMENTS_SERVICE_URL"] = f"http://{address('payments', env)}"
+        result["FACADE_STATUS_URL"] = f"unix:{nginx.status_socket(run_dir(env) / 'nginx')}"
     return result
+
+
+def metrics_dir(name: str, env: Mapping[str, str] = os.environ) -> Path:
+    """Where Django process `name`'s gunicorn workers keep their Prometheus counters
+    (PROMETHEUS_MULTIPROC_DIR): emptied when its gunicorn starts (shopctl/gunicorn_config.py)."""
+    return run_dir(env) / "metrics" / name
 
 
 def answers(url: str) -> bool:
@@ -160,6 +167,7 @@ def prepare(stage: int | None, names: list[str]) -> int:
     elif stage != recorded:
         _move_data(recorded, stage)
     if "facade" in names:
+        nginx.clear_status_socket(run_dir() / "nginx")
         render_facade(stage)
     return stage
 
@@ -325,7 +333,10 @@ def run(
     shop first answers /readyz.
     """
     for name in names:
-        supervisor.start(name, _command(name), env=environment(name), cwd=PROJECT_DIRS.get(name, REPO))
+        env = environment(name)
+        if name in WSGI_APPS:
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(name))
+        supervisor.start(name, _command(name), env=env, cwd=PROJECT_DIRS.get(name, REPO))
     when_started()
     threading.Thread(target=_call_when_ready, args=(url(names) + "readyz", when_ready), daemon=True).start()
     return supervisor.run()

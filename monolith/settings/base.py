@@ -44,9 +44,13 @@ INSTALLED_APPS = [
     "monolith.strangler",
     "monolith.storefront",
     "monolith.seed",
+    "django_prometheus",
+    "monolith.dashboard",
 ]
 
 MIDDLEWARE = [
+    # First: its latency covers every other middleware (monolith/dashboard/metrics.py).
+    "monolith.dashboard.metrics.PrometheusBeforeMiddleware",
     "log_request_id.middleware.RequestIDMiddleware",
     "monolith.core.middleware.ServedByMiddleware",
     # Before sessions, CSRF and auth: a forwarded request is the catalog service's to check.
@@ -60,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "monolith.core.middleware.ApiErrorMiddleware",
+    # Responses by status (the errors /staff/migration/ shows), as the client gets them.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so that its process_exception runs first: a view that meets a context out of reach
     # (the catalog service down) answers 503, not ApiErrorMiddleware's 500.
     "monolith.core.middleware.ServiceUnavailableMiddleware",
@@ -146,6 +152,10 @@ CATALOG_BACKEND = env("CATALOG_BACKEND", default="stage")
 PAYMENTS_BACKEND = env("PAYMENTS_BACKEND", default="stage")
 CATALOG_SERVICE_URL = env("CATALOG_SERVICE_URL", default="http://127.0.0.1:8002")
 PAYMENTS_SERVICE_URL = env("PAYMENTS_SERVICE_URL", default="http://127.0.0.1:8003")
+# Where /staff/migration/ reads the facade's counters (nginx stub_status): `unix:<socket>` (the
+# local run: a socket in the run folder, which no browser reaches) or an http:// URL (compose,
+# on its own network). Empty: the page shows no facade figures.
+FACADE_STATUS_URL = env("FACADE_STATUS_URL", default="")
 # The remote catalog adapter's credentials, sent only on the calls that need them (stock
 # reservations): the catalog service's token for this monolith (`Authorization: Bearer`), never
 # logged; empty sends none.

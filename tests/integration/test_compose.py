@@ -8,6 +8,7 @@ normalised file it prints. A file that 1.29 accepts is accepted by Compose v2 to
 The facade's template is filled here with envsubst as the nginx image fills it, beside the route
 files mounted as docker-compose.yml mounts them, and what it renders is checked with `nginx -t`.
 """
+import json
 import os
 import re
 import shutil
@@ -80,6 +81,7 @@ def test_the_services(services):
         "catalog-postgres", "catalog-migrate", "catalog",
         "payments-postgres", "payments-migrate", "payments",
         "stage", "relay", "nginx",
+        "nginx-exporter", "prometheus", "grafana",
     }
 
 
@@ -183,13 +185,15 @@ def test_the_relay_runs_in_the_monolith_s_image_with_its_environment_and_databas
     assert not relay.get("ports") and not relay.get("expose")
 
 
-def test_nginx_publishes_8080_and_nothing_else_does(services):
+def test_nginx_publishes_8080_and_only_grafana_publishes_anything_else(services):
     ports = services["nginx"]["ports"]
     assert len(ports) == 1
     host_ip, published, target = parse_port(ports[0])
     assert (published, target) == (8080, 8080)
     assert host_ip in ("127.0.0.1", "")
-    assert [name for name, service in services.items() if service.get("ports")] == ["nginx"]
+    # Grafana's page, on this machine only; Prometheus, the exporter and the services' /metrics stay inside.
+    assert [parse_port(port) for port in services["grafana"]["ports"]] == [("127.0.0.1", 3000, 3000)]
+    assert sorted(name for name, service in services.items() if service.get("ports")) == ["grafana", "nginx"]
 
 
 @pytest.mark.parametrize("name, port", [("monolith", 8001), ("catalog", 8002), ("payments", 8003)])
@@ -295,10 +299,13 @@ envsubst "$defined_envs" < "$0"
 
 
 def image_config(tmp_path, stage):
-    """/etc/nginx as the image makes it for SHOP_STAGE=stage: the filled template, the route files beside it."""
+    """/etc/nginx as the image makes it for SHOP_STAGE=stage: the filled template, the route files beside it.
+    The facade's status listens where shopctl would put it (a unix socket beside the config), so that
+    the two renderings can be compared."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "SHOP_STAGE": stage,
+        "FACADE_STATUS_LISTEN": f"unix:{nginx.status_socket(tmp_path / 'shopctl')}",
         **{f"{name.upper()}_ADDR": address for name, address in LOCAL_ADDRESSES.items()},
         **nginx.LIMIT_DEFAULTS,  # as docker-compose.yml sets them (a test above checks)
     }
@@ -364,3 +371,55 @@ def volume_mount(volume):
         return volume["source"], volume["target"]
     source, target, *_ = volume.split(":")
     return source, target
+
+
+OBSERVABILITY = ROOT / "deploy" / "observability"
+
+
+def test_prometheus_scrapes_every_process_at_its_own_address(services):
+    config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text())
+    targets = {
+        job["job_name"]: [target for static in job["static_configs"] for target in static["targets"]]
+        for job in config["scrape_configs"]
+    }
+    exporter_port = services["nginx-exporter"]["expose"][0]
+    assert targets == {
+        "facade": [f"nginx-exporter:{exporter_port}"],
+        **{name: [f"{name}:{services[name]['environment']['PORT']}"] for name in ("monolith", "catalog", "payments")},
+    }
+    mounts = {Path(source): target for source, target in (volume_mount(v) for v in services["prometheus"]["volumes"])}
+    assert mounts[OBSERVABILITY / "prometheus.yml"] in " ".join(services["prometheus"]["command"])
+
+
+def test_the_scraped_names_are_allowed_hosts_and_the_workers_add_up(services):
+    for name in ("monolith", "catalog", "payments"):
+        environment = services[name]["environment"]
+        assert name in environment["ALLOWED_HOSTS"].split(","), name
+        assert environment["PROMETHEUS_MULTIPROC_DIR"], name
+
+
+def test_the_facade_status_is_where_the_exporter_and_the_monolith_read_it(services):
+    listen = services["nginx"]["environment"]["FACADE_STATUS_LISTEN"]
+    assert f"--nginx.scrape-uri=http://nginx:{listen}/status" in services["nginx-exporter"]["command"]
+    assert services["monolith"]["environment"]["FACADE_STATUS_URL"] == f"http://nginx:{listen}/status"
+    assert listen not in {str(parse_port(port)[1]) for port in services["nginx"]["ports"]}
+
+
+def test_grafana_provisions_the_prometheus_source_and_a_dashboard_that_uses_it(services):
+    mounts = {Path(source): target for source, target in (volume_mount(v) for v in services["grafana"]["volumes"])}
+    provisioning, dashboards = OBSERVABILITY / "grafana" / "provisioning", OBSERVABILITY / "grafana" / "dashboards"
+    assert mounts[provisioning] == "/etc/grafana/provisioning"
+    source = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"][0]
+    assert source["url"] == f"http://prometheus:{services['prometheus']['expose'][0]}"
+    provider = yaml.safe_load((provisioning / "dashboards" / "shop.yml").read_text())["providers"][0]
+    assert mounts[dashboards] == provider["options"]["path"]
+
+    dashboard = json.loads((dashboards / "migration.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert all(panel["datasource"]["uid"] == source["uid"] for panel in dashboard["panels"])
+    # The staff page's figures: requests (the facade's and the Django processes'), 5xx, p50 and p95.
+    for metric in ("nginx_http_requests_total", "django_http_responses_before_middlewares_total",
+                   "django_http_responses_total_by_status_total",
+                   "django_http_requests_latency_including_middlewares_seconds_bucket"):
+        assert any(metric in expression for expression in expressions), metric
+    assert any("histogram_quantile(0.95" in expression for expression in expressions)

@@ -20,6 +20,7 @@ from monolith.strangler.catalog_move import CatalogService
 from monolith.strangler.moves import Difference, Move
 from monolith.wiring import get_catalog
 from monolith.strangler import gate
+from monolith.strangler.models import StageMove
 from monolith.strangler.selectors import current_stage
 from tests.servers import CATALOG, serve
 
@@ -111,6 +112,10 @@ def test_stage_0_brings_back_every_change_and_deletion_made_at_stage_1(shop):
     assert StockReservation.objects.get(reservation_id=HELD).status == "released"
     assert Product.objects.get(sku="STG-1").stock == 10  # released once, in the service; not again here
     assert CatalogService(shop.url, TOKEN).snapshot() == monolith_snapshot()
+    # Each step is on record for the staff page, newest first, with how long writes were held.
+    moves = list(StageMove.objects.all())
+    assert [(move.from_number, move.to_number) for move in moves] == [(1, 0), (0, 1)]
+    assert all(move.writes_held_ms is not None and 0 <= move.seconds < 60 for move in moves)
     # Forward again: nothing left to copy.
     assert "Copied while serving: nothing." in set_stage(1)
 
@@ -130,6 +135,7 @@ def test_a_failed_verification_records_no_stage(shop, monkeypatch):
 
     assert "product STG-1: price: monolith '1.50', service '0.01'" in str(failure.value)
     assert current_stage() == 0
+    assert not StageMove.objects.exists()
 
 
 def test_the_live_switch_is_refused_on_a_database_without_advisory_locks(shop, monkeypatch):

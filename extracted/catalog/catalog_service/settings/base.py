@@ -40,9 +40,12 @@ INSTALLED_APPS = [
     "catalog_service.core",
     "catalog_service.catalog",
     "catalog_service.ops",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First: its latency covers every other middleware (catalog_service/core/metrics.py).
+    "catalog_service.core.metrics.PrometheusBeforeMiddleware",
     "log_request_id.middleware.RequestIDMiddleware",
     "catalog_service.core.middleware.ServedByMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -54,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catalog_service.core.middleware.ApiErrorMiddleware",
+    # Responses by status, as the client gets them.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so that a delay or an injected 503 stands for the catalog's own work (ops/middleware.py).
     "catalog_service.ops.middleware.FaultInjectionMiddleware",
 ]

@@ -39,9 +39,12 @@ INSTALLED_APPS = [
     "payments_service.core",
     "payments_service.payments",
     "payments_service.ops",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First: its latency covers every other middleware (payments_service/core/metrics.py).
+    "payments_service.core.metrics.PrometheusBeforeMiddleware",
     "log_request_id.middleware.RequestIDMiddleware",
     "payments_service.core.middleware.ServedByMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -53,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "payments_service.core.middleware.ApiErrorMiddleware",
+    # Responses by status, as the client gets them.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so that it wraps the view and its ATOMIC_REQUESTS transaction alone: a delay it adds
     # after a charge comes after the charge was committed (ops/middleware.py).
     "payments_service.ops.middleware.FaultInjectionMiddleware",

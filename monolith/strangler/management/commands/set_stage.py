@@ -19,6 +19,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from monolith.strangler import gate, stages
 from monolith.strangler.catalog_move import CatalogService, catalog_move
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         move = MOVES[context.name](url, token, forward)
         owner = f"the {context.service} service at {url}" if forward else "the monolith"
         self.stdout.write(f"Stage {before} → {after}: moving the {move.what} to {owner}.")
+        started_at = timezone.now()
         try:
             _, bulk = move.plan()
             move.apply(bulk, progress=self.progress)
@@ -109,7 +111,8 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"Verification failed: {len(differences)} differences remain; still at stage {before}."
                     )
-                stage_record(number=after)
+                # The record is the last thing done with writes held: the move's record says for how long.
+                stage_record(number=after, started_at=started_at, writes_held_for=time.monotonic() - waited_from)
             held_for = time.monotonic() - waited_from
         except TransferError as error:
             raise CommandError(f"{error} Still at stage {before}.") from None
