@@ -29,5 +29,5 @@ def document_negotiation_errors(result, generator, request, public):
             responses = operation["responses"]
             responses.setdefault("406", {**error, "description": "The Accept header asks for no type this API can send."})
             if "requestBody" in operation:
-                responses.setdefault("415", {**error, "description": "The Content-Type is not JSON, a form or multipart."})
+                responses.setdefault("415", {**error, "description": "The Content-Type is not one this operation reads."})
     return result

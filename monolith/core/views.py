@@ -5,6 +5,8 @@ from django.shortcuts import render
 
 from monolith.strangler.selectors import current_stage
 
+from .middleware import wants_json
+
 
 # Outside ATOMIC_REQUESTS, which would open a connection (and fail with a 500)
 # before these views could say anything about the database.
@@ -36,6 +38,9 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
+    # A request Django refused before any view (a bad Host header, too many form fields).
+    if wants_json(request):
+        return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
     return render(request, "400.html", status=400)
 
 
