@@ -214,10 +214,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The monolith's /api/payments/schema/ is generated from /api/payments/ alone, whose common
-    # prefix drf-spectacular strips from operation ids ("root_list"). Here /ops/ is beside it
-    # (though left out of the document), so the prefix is named, for the same operation ids.
-    "SCHEMA_PATH_PREFIX": r"/api/payments/",
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
