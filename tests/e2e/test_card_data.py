@@ -8,6 +8,7 @@ for the card numbers and CVCs used. The contract: only the last four digits of a
 
 The search is first shown to find a planted card in a log file and in a database, so that the test can fail.
 """
+import json
 import re
 import subprocess
 import time
@@ -52,7 +53,8 @@ def test_no_card_number_or_cvc_in_any_log_or_database(stage2_shop):
 
     # The search finds a card where one is: in a log file of the run and in a database.
     planted_log = run_dir / "planted.log"
-    planted_log.write_text(f'POST /api/payments/ {{"card": {{"number": "{PLANTED["number"]}", "cvc": "{PLANTED["cvc"]}"}}}}\n')
+    planted_card = {"number": PLANTED["number"], "cvc": PLANTED["cvc"]}
+    planted_log.write_text(f"POST /api/payments/ {json.dumps({'card': planted_card})}\n")
     with _planted_row(env["PAYMENTS_DATABASE_URL"]):
         assert _found([PLANTED], run_dir, databases) == {"log": [PLANTED["number"], PLANTED["cvc"]],
                                                            "database": [PLANTED["number"], PLANTED["cvc"]]}

@@ -24,7 +24,8 @@ def test_a_form_with_too_many_fields_is_a_400_not_the_debug_page(shop):
     # With a CSRF cookie and token, as a browser sends a form: Django refuses the fields when the
     # CSRF check reads the form (without a cookie it would refuse with a 403 before reading it).
     browser = requests.Session()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get(f"{shop.url}accounts/login/", timeout=10).text)[1]
+    login_page = browser.get(f"{shop.url}accounts/login/", timeout=10).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page)[1]
     fields = {"csrfmiddlewaretoken": token, **{f"field{n}": "x" for n in range(2000)}}
 
     response = browser.post(f"{shop.url}cart/add/", data=fields, headers={"Origin": shop.url.rstrip("/")}, timeout=10)

@@ -4,8 +4,12 @@ and the API's per-user throttle (issue 10), in the monolith.
 The services have the same tests for their copies of core/ (extracted/*/tests/test_hardening.py).
 """
 import base64
+import os
+import subprocess
+import sys
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from monolith.core.parsers import MAX_DEPTH
@@ -63,15 +67,11 @@ def test_json_just_past_the_depth_limit_is_refused_and_at_it_is_read(staff_api):
 
 def test_no_debug_page_in_the_local_settings_by_default():
     # The settings module `shop up` and `make up` use, read as it reads them, without DJANGO_DEBUG.
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SETTINGS_MODULE"}}
     code = "from django.conf import settings; print(settings.DEBUG)"
-    off = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", code], env=env, capture_output=True, text=True)
-    on = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", code], env={**env, "DJANGO_DEBUG": "1"},
-                        capture_output=True, text=True)
+    command = [sys.executable, "manage.py", "shell", "-v", "0", "-c", code]
+    off = subprocess.run(command, env=env, capture_output=True, text=True)
+    on = subprocess.run(command, env={**env, "DJANGO_DEBUG": "1"}, capture_output=True, text=True)
 
     assert (off.stdout.strip(), on.stdout.strip()) == ("False", "True"), off.stderr + on.stderr
 
@@ -121,7 +121,8 @@ def test_personal_pages_are_private_and_not_stored(db, customer, path):
 
     response = browser.get(path)
 
-    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"], (path, response.status_code)
+    cache_control = response["Cache-Control"]
+    assert "private" in cache_control and "no-store" in cache_control, (path, response.status_code)
 
 
 def test_the_admin_keeps_its_never_cache_and_is_private(db, staff_user):
@@ -138,8 +139,6 @@ def test_a_public_page_for_an_anonymous_visitor_is_left_alone(db, product):
 
 
 def test_the_api_throttles_a_signed_in_user_past_the_rate(settings, customer_api):
-    from django.core.cache import cache
-
     cache.clear()
     settings.API_USER_THROTTLE_RATE = "3/minute"
 
@@ -153,8 +152,6 @@ def test_the_api_throttles_a_signed_in_user_past_the_rate(settings, customer_api
 
 
 def test_the_throttle_leaves_services_and_anonymous_callers_to_the_facade(settings, api, db):
-    from django.core.cache import cache
-
     cache.clear()
     settings.API_USER_THROTTLE_RATE = "1/minute"
     settings.SERVICE_TOKENS = {"catalog": "t" * 40}

@@ -9,7 +9,8 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]  # extracted/catalog
 REPO = PROJECT.parents[1]
-CLEARED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_DEBUG", "ALLOWED_HOSTS", "SERVICE_TOKENS", "SHOP_RUN_DIR"}
+CLEARED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG",
+           "DJANGO_DEBUG", "ALLOWED_HOSTS", "SERVICE_TOKENS", "SHOP_RUN_DIR"}
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "catalog_service.settings.production",
     "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
@@ -106,7 +107,10 @@ def test_the_local_run_shows_no_debug_page_unless_a_developer_asks():
     assert show("settings.DEBUG", env={"DJANGO_DEBUG": "1"}) == "True"
 
 
-@pytest.mark.parametrize("key", ["tiny-key", "x" * 60, "local-only-not-a-secret-but-long-enough-to-pass-the-length-test-1234"])
+WEAK_KEYS = ["tiny-key", "x" * 60, "local-only-not-a-secret-but-long-enough-to-pass-the-length-test-1234"]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
 def test_production_refuses_a_weak_secret_key_without_showing_it(key):
     result = manage("check", env={**PRODUCTION, "SECRET_KEY": key})
 

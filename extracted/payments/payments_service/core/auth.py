@@ -60,7 +60,9 @@ class BasicAuthentication(authentication.BasicAuthentication):
 
     def authenticate_credentials(self, userid, password, request=None):
         if "\x00" in userid or "\x00" in password:
-            raise exceptions.AuthenticationFailed("Invalid basic header: the username and password may not contain a NUL character.")
+            raise exceptions.AuthenticationFailed(
+                "Invalid basic header: the username and password may not contain a NUL character."
+            )
         return super().authenticate_credentials(userid, password, request)
 
 
