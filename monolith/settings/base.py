@@ -193,7 +193,17 @@ SERVICE_TOKENS = parse_service_tokens(env.list("SERVICE_TOKENS", default=[]))
 
 # Paths whose answers are someone's own (core/middleware.py's PrivateCacheMiddleware sends them,
 # and every answer to a signed-in caller, with `Cache-Control: private, no-store`).
-PRIVATE_PATH_PREFIXES = ["/orders/", "/cart/", "/checkout/", "/accounts/", "/admin/", "/staff/", "/api-auth/", "/api/orders/", "/api/payments/"]
+PRIVATE_PATH_PREFIXES = [
+    "/orders/",
+    "/cart/",
+    "/checkout/",
+    "/accounts/",
+    "/admin/",
+    "/staff/",
+    "/api-auth/",
+    "/api/orders/",
+    "/api/payments/",
+]
 
 # Requests one signed-in user may make to the API (core/throttling.py), counted in each
 # gunicorn worker: "<n>/second|minute|hour|day"; empty turns the throttle off. The default is
@@ -216,7 +226,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    # A rate per signed-in user (API_USER_THROTTLE_RATE below); anonymous callers are limited
+    # A rate per signed-in user (API_USER_THROTTLE_RATE above); anonymous callers are limited
     # per address at the facade, and the shop's own services not at all.
     "DEFAULT_THROTTLE_CLASSES": ["monolith.core.throttling.UserRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

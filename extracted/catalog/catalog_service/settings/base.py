@@ -191,7 +191,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    # A rate per signed-in user (API_USER_THROTTLE_RATE below); anonymous callers are limited
+    # A rate per signed-in user (API_USER_THROTTLE_RATE above); anonymous callers are limited
     # per address at the facade, and the shop's own services not at all.
     "DEFAULT_THROTTLE_CLASSES": ["catalog_service.core.throttling.UserRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
