@@ -20,6 +20,7 @@ import requests
 from monolith.strangler import stages
 from shopctl import ShopError, nginx, postgres, state
 from shopctl.supervisor import Supervisor, tied_to_parent
+from shopctl import secrets as run_secrets
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -106,6 +107,9 @@ def environment(name: str, env: Mapping[str, str] = os.environ) -> dict[str, str
     the monolith reads from its database (monolith/strangler/).
     """
     result = dict(env)
+    if name != "facade":
+        # Generated for this run folder (shopctl/secrets.py): no credential comes from the repository.
+        result.update(run_secrets.for_process(name, run_secrets.load(run_dir(env), env)))
     if name in SERVICES:
         result.pop("DATABASE_URL", None)
         if env.get(f"{name.upper()}_DATABASE_URL"):

@@ -3,10 +3,10 @@ from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from monolith.core.parsers import JSONParser
 from monolith.core.permissions import IsService, IsStaffOrService, IsStaffOrServiceOrReadOnly, is_staff_or_service
 from monolith.core.serializers import ErrorSerializer
 
@@ -150,6 +150,8 @@ RESERVATION_ERRORS = {
 
 @extend_schema(tags=["catalog"])
 class StockReservationListView(generics.ListAPIView):
+    # JSON only: a form cannot carry this nested body (and the document then advertises JSON alone).
+    parser_classes = [JSONParser]
     serializer_class = StockReservationSerializer
     permission_classes = [IsStaffOrService]
     filter_backends = [DjangoFilterBackend]
@@ -187,6 +189,8 @@ class StockReservationListView(generics.ListAPIView):
 
 @extend_schema(tags=["catalog"])
 class StockReservationDetailView(APIView):
+    # JSON only: a form cannot carry this nested body (and the document then advertises JSON alone).
+    parser_classes = [JSONParser]
     permission_classes = [IsStaffOrService]
 
     def get_permissions(self):

@@ -1,8 +1,10 @@
-"""Middleware: name the serving process on every response; JSON errors under /api/; 503 when a peer is down."""
+"""Middleware: name the serving process on every response; personal answers kept out of caches; JSON errors under
+/api/; 503 when a peer is down."""
 import logging
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.cache import patch_cache_control
 from django.shortcuts import render
 
 from .errors import ServiceUnavailable
@@ -20,6 +22,28 @@ class ServedByMiddleware:
         response = self.get_response(request)
         # setdefault: an answer the monolith passed on from a service keeps that service's name.
         response.headers.setdefault("X-Served-By", settings.SERVICE_NAME)
+        return response
+
+
+class PrivateCacheMiddleware:
+    """`Cache-Control: private, no-store` on every answer that may hold someone's own data.
+
+    That is every path under settings.PRIVATE_PATH_PREFIXES (orders, cart, checkout, accounts,
+    the admin, the orders and payments APIs), and any answer to a signed-in caller: a shared
+    cache (a proxy, a CDN) must never hand one shopper's page to another, and a browser should
+    not keep it on disk after the shopper logs out. After authentication in MIDDLEWARE, so that
+    request.user is known; static files (WhiteNoise, earlier) never reach it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith(tuple(settings.PRIVATE_PATH_PREFIXES)) or (user and user.is_authenticated):
+            # patch, not set: Django's never_cache (the admin) adds no-cache and must-revalidate, which stay.
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 

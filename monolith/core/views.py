@@ -1,5 +1,8 @@
 """The HTML error pages (the health endpoints, which report the stage, are monolith/health.py)."""
+from django.http import JsonResponse
 from django.shortcuts import render
+
+from .middleware import wants_json
 
 
 def page_not_found(request, exception=None):
@@ -11,6 +14,9 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
+    # A request Django refused before any view (a bad Host header, too many form fields).
+    if wants_json(request):
+        return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
     return render(request, "400.html", status=400)
 
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monolith.core.idempotency import idempotency_key, idempotency_parameter, mark_replay
+from monolith.core.parsers import JSONParser
 from monolith.core.serializers import ErrorSerializer
 
 from . import selectors, services
@@ -23,6 +24,8 @@ SHORT = OpenApiResponse(ErrorSerializer, description="Not enough stock; `skus` n
 
 @extend_schema(tags=["orders"])
 class OrderListView(generics.ListAPIView):
+    # JSON only: a form cannot carry this nested body (and the document then advertises JSON alone).
+    parser_classes = [JSONParser]
     serializer_class = OrderSerializer
 
     def get_queryset(self):
@@ -70,6 +73,8 @@ class OrderDetailView(APIView):
 @extend_schema(tags=["orders"])
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class OrderPayView(APIView):
+    # JSON only: a form cannot carry this nested body (and the document then advertises JSON alone).
+    parser_classes = [JSONParser]
     @extend_schema(
         parameters=[idempotency_parameter()],
         request=PayRequestSerializer,

@@ -27,7 +27,7 @@ class OrderRequestSerializer(serializers.Serializer):
     # column holds 254 (RFC 5321's limit), and a longer one would be a 500.
     email = serializers.EmailField(max_length=254)
     shipping = ShippingSerializer()
-    lines = OrderLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    lines = OrderLineRequestSerializer(many=True, allow_empty=False, min_length=1, max_length=MAX_LINES)
 
 
 class OrderLineSerializer(serializers.ModelSerializer):

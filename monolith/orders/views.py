@@ -25,10 +25,17 @@ def _new_key():
 @transaction.non_atomic_requests
 def checkout(request):
     cart = cart_get(session=request.session)
+    owner = Owner.from_request(request)
     if not cart.lines:
+        # A second click of "Place order" that arrives once the first has emptied the cart (the cart
+        # is kept on the server): show the order the first click placed, not an empty cart.
+        placed = request.method == "POST" and selectors.order_list(owner=owner).filter(
+            idempotency_key=f"checkout:{request.POST.get('idempotency_key', '')}"
+        ).first()
+        if placed:
+            return redirect(placed)
         messages.info(request, "Your cart is empty.")
         return redirect("cart:detail")
-    owner = Owner.from_request(request)
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if form.is_valid():

@@ -1,11 +1,11 @@
 """Local run: the quick start and the demo. Never used in production."""
 import os
 
+# `shop up` passes a key it generated for this run folder (.run/secrets.env); this one is for a
+# manage.py command run by hand. DEBUG stays off unless DJANGO_DEBUG=1 (settings/base.py).
 os.environ.setdefault("SECRET_KEY", "local-only-not-a-secret")
-os.environ.setdefault("DEBUG", "true")
-# The token the catalog and payments services' local settings expect from the monolith.
-os.environ.setdefault("CATALOG_SERVICE_TOKEN", "local-only-not-a-secret-monolith-token")
-os.environ.setdefault("PAYMENTS_SERVICE_TOKEN", "local-only-not-a-secret-monolith-token")
+# No default service tokens: a working token in the repository would open every local shop.
+# `shop up` generates one per caller and service (docs/running.md, "Secrets").
 
 from .base import *  # noqa: E402,F403
 from .base import env  # noqa: E402

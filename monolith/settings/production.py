@@ -1,6 +1,12 @@
 """Production: every secret and address from the environment, HTTPS assumed at the edge."""
-from .base import *  # noqa: F403
-from .base import env
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+# Required, and checked before base, which would otherwise fall back to an SQLite file.
+environ.Env()("DATABASE_URL")
+
+from .base import *  # noqa: E402,F403
+from .base import SECRET_KEY, env  # noqa: E402
 
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
@@ -13,3 +19,16 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+
+def _weak_secret_key(key):
+    """Django's own test for a guessable key (check --deploy's security.W009), and the repository's local keys."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-") or "not-a-secret" in key
+
+
+if _weak_secret_key(SECRET_KEY):
+    # The message never shows the key. `python -c "import secrets; print(secrets.token_urlsafe(50))"`
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for production: use at least 50 random characters (secrets.token_urlsafe(50)), "
+        "never a key from the repository."
+    )

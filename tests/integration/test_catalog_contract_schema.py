@@ -47,3 +47,22 @@ def test_the_monolith_and_the_catalog_service_document_the_same_catalog_api(clie
     assert comparable(monolith) == comparable(service)
     assert set(monolith["paths"]) == set(service["paths"]) and all(p.startswith("/api/catalog/") for p in service["paths"])
     assert service["components"]["securitySchemes"]["serviceToken"] == monolith["components"]["securitySchemes"]["serviceToken"]
+
+
+def operation_ids(document, prefix="/api/catalog/"):
+    return {
+        (method, path): operation["operationId"]
+        for path, operations in document["paths"].items() if path.startswith(prefix)
+        for method, operation in operations.items()
+    }
+
+
+def test_every_document_names_each_catalog_operation_alike(client, db):
+    # The contract: the same document ("paths, schemas and operationIds") from whichever process
+    # serves the prefix; and the monolith's whole /api/schema/ uses the same names for them.
+    whole = client.get("/api/schema/", {"format": "json"}).json()
+    prefix = client.get("/api/catalog/schema/", {"format": "json"}).json()
+    service = service_document()
+
+    assert operation_ids(service) == operation_ids(prefix) == operation_ids(whole)
+    assert all(name.startswith("catalog_") for name in operation_ids(service).values())

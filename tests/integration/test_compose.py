@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,10 +21,16 @@ import pytest
 import yaml
 
 from shopctl import nginx
+from shopctl import secrets as run_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 INSTALL_HINT = "apt-get install -y docker-compose"
+# What `python -m shopctl.secrets .env` gives compose; fixed here, so that the tests can follow each value.
+SECRETS = {name: f"test-{name.lower().replace('_', '-')}" for name in run_secrets.NAMES}
+# In place of a developer's .env, which compose would otherwise read (it wants a file, not /dev/null).
+NO_ENV_FILE = Path(tempfile.gettempdir()) / "strangler-shop-tests-empty.env"
+NO_ENV_FILE.write_text("")
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +45,11 @@ def docker_compose():
 
 
 def run_compose(binary, *args, **environment):
-    # A clean environment: a developer's FACADE_PORT, SHOP_STAGE or secrets must not change what
-    # is checked, and no DOCKER_HOST is needed for `config`. Only the given variables are added.
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **environment}
+    # A clean environment: a developer's FACADE_PORT, SHOP_STAGE or secrets (in the environment or
+    # in .env) must not change what is checked, and no DOCKER_HOST is needed for `config`. Only the given variables are added.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **SECRETS, **environment}
     return subprocess.run(
-        [binary, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *args],
+        [binary, "--project-directory", str(ROOT), "--env-file", str(NO_ENV_FILE), "-f", str(COMPOSE_FILE), *args],
         capture_output=True, text=True, env=env, timeout=60,
     )
 
@@ -236,16 +243,32 @@ def test_services_run_the_local_settings_that_seed_the_demo_users(services, name
 @pytest.mark.parametrize("service, variable", [
     ("catalog", "CATALOG_SERVICE_TOKEN"), ("payments", "PAYMENTS_SERVICE_TOKEN"),
 ])
-def test_the_monolith_sends_the_token_the_service_expects(docker_compose, services, service, variable):
+def test_the_monolith_sends_the_token_the_service_expects(services, service, variable):
     token = services["monolith"]["environment"][variable]
-    assert "not-a-secret" in token
-    assert services[service]["environment"]["SERVICE_TOKENS"] == f"monolith={token}"
-    overridden = load_services(docker_compose, **{variable: "a-token-from-the-environment"})
-    assert overridden["monolith"]["environment"][variable] == "a-token-from-the-environment"
-    assert overridden[service]["environment"]["SERVICE_TOKENS"] == "monolith=a-token-from-the-environment"
-    # The other service's token does not change with it.
+    assert token == SECRETS[variable]
+    assert services[service]["environment"]["SERVICE_TOKENS"].startswith(f"monolith={token}")
+    # A token of its own for each service: the other service does not know this one.
     other = {"catalog": "payments", "payments": "catalog"}[service]
-    assert overridden[other]["environment"]["SERVICE_TOKENS"] == services[other]["environment"]["SERVICE_TOKENS"]
+    assert token not in services[other]["environment"]["SERVICE_TOKENS"]
+
+
+@pytest.mark.parametrize("name", ["monolith", "catalog", "payments"])
+def test_each_project_has_a_secret_key_of_its_own_from_the_environment(services, name):
+    assert services[name]["environment"]["SECRET_KEY"] == SECRETS[f"{name.upper()}_SECRET_KEY"]
+
+
+@pytest.mark.parametrize("missing", run_secrets.NAMES)
+def test_compose_refuses_to_start_without_a_generated_secret(docker_compose, missing):
+    # No working default in the file: without .env (`python -m shopctl.secrets .env`) nothing starts.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+           **{name: value for name, value in SECRETS.items() if name != missing}}
+    result = subprocess.run(
+        [docker_compose, "--project-directory", str(ROOT), "--env-file", str(NO_ENV_FILE), "-f", str(COMPOSE_FILE), "config", "-q"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert missing in result.stderr and "shopctl.secrets" in result.stderr
 
 
 def test_nginx_renders_the_facade_template_over_nginx_conf(services):

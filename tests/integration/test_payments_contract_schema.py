@@ -53,3 +53,22 @@ def test_the_monolith_and_the_payments_service_document_the_same_payments_api():
     assert set(monolith["paths"]) == set(service["paths"]) and all(p.startswith("/api/payments/") for p in service["paths"])
     assert service["components"]["securitySchemes"]["serviceToken"] == monolith["components"]["securitySchemes"]["serviceToken"]
     assert service["components"]["securitySchemes"]["cookieAuth"]["name"] == "payments_sessionid"
+
+
+def operation_ids(document, prefix="/api/payments/"):
+    return {
+        (method, path): operation["operationId"]
+        for path, operations in document["paths"].items() if path.startswith(prefix)
+        for method, operation in operations.items()
+    }
+
+
+def test_every_document_names_each_payments_operation_alike(client, db):
+    # The contract: the same document ("paths, schemas and operationIds") from whichever process
+    # serves the prefix; and the monolith's whole /api/schema/ uses the same names for them.
+    whole = client.get("/api/schema/", {"format": "json"}).json()
+    prefix = client.get("/api/payments/schema/", {"format": "json"}).json()
+    service = document(SERVICE, "payments_service.settings.test")
+
+    assert operation_ids(service) == operation_ids(prefix) == operation_ids(whole)
+    assert all(name.startswith("payments_") for name in operation_ids(service).values())

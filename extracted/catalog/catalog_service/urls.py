@@ -15,3 +15,5 @@ urlpatterns = [
     path("api/catalog/", include("catalog_service.catalog.api_urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+handler400 = "catalog_service.core.views.bad_request"

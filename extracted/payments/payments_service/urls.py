@@ -15,3 +15,5 @@ urlpatterns = [
     path("ops/", include("payments_service.ops.urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+handler400 = "payments_service.core.views.bad_request"

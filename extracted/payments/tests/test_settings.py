@@ -9,7 +9,8 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]  # extracted/payments
 REPO = PROJECT.parents[1]
-CLEARED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SERVICE_TOKENS", "SHOP_RUN_DIR",
+CLEARED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG",
+           "DJANGO_DEBUG", "ALLOWED_HOSTS", "SERVICE_TOKENS", "SHOP_RUN_DIR",
            "PAYMENTS_FAULT_LATENCY_MS", "PAYMENTS_FAULT_ERROR_RATE", "PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE"}
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "payments_service.settings.production",
@@ -97,8 +98,26 @@ def test_database_url_selects_postgresql_with_persistent_connections_and_atomic_
     assert settings == "('postgresql', 600, True, True)"
 
 
-def test_the_local_run_has_a_token_for_the_monolith_and_names_itself_payments():
-    assert show("sorted(settings.SERVICE_TOKENS), settings.SERVICE_NAME", env={}) == "(['monolith'], 'payments')"
+def test_the_local_run_has_no_token_of_its_own_and_names_itself_payments():
+    # No working token in the repository: `shop up` generates the monolith's (docs/running.md, "Secrets").
+    assert show("settings.SERVICE_TOKENS, settings.SERVICE_NAME", env={}) == "({}, 'payments')"
+
+
+def test_the_local_run_shows_no_debug_page_unless_a_developer_asks():
+    assert show("settings.DEBUG", env={}) == "False"
+    assert show("settings.DEBUG", env={"DJANGO_DEBUG": "1"}) == "True"
+
+
+WEAK_KEYS = ["tiny-key", "x" * 60, "local-only-not-a-secret-but-long-enough-to-pass-the-length-test-1234"]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_production_refuses_a_weak_secret_key_without_showing_it(key):
+    result = manage("check", env={**PRODUCTION, "SECRET_KEY": key})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+    assert key not in result.stderr
 
 
 def test_the_service_never_imports_the_monolith():

@@ -1,4 +1,5 @@
 """Catalog API representations: what /api/catalog/ reads and writes, whichever process serves it."""
+from django.conf import settings
 from rest_framework import serializers
 
 from .models import SKU_PATTERN, Category, Product, StockReservation, StockReservationLine
@@ -12,6 +13,11 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     sku = serializers.RegexField(SKU_PATTERN, max_length=32)
+    # One choice, the shop's currency, so that the document says so (validate_currency words the error).
+    currency = serializers.ChoiceField(
+        choices=[settings.SHOP_CURRENCY], required=False,
+        error_messages={"invalid_choice": f"This shop sells in {settings.SHOP_CURRENCY} only."},
+    )
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
     stock = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
@@ -23,8 +29,6 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
     def validate_currency(self, value):
-        from django.conf import settings
-
         if value != settings.SHOP_CURRENCY:
             raise serializers.ValidationError(f"This shop sells in {settings.SHOP_CURRENCY} only.")
         return value
@@ -40,12 +44,12 @@ RESERVATION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 
 class StockReservationRequestSerializer(serializers.Serializer):
     reservation_id = serializers.RegexField(RESERVATION_ID_PATTERN, max_length=64)
-    lines = ReservationLineSerializer(many=True, allow_empty=False, max_length=100)
+    lines = ReservationLineSerializer(many=True, allow_empty=False, min_length=1, max_length=100)
 
 
 class StockReservationCommitsRequestSerializer(serializers.Serializer):
     reservation_ids = serializers.ListField(
-        child=serializers.RegexField(RESERVATION_ID_PATTERN, max_length=64), allow_empty=False, max_length=100
+        child=serializers.RegexField(RESERVATION_ID_PATTERN, max_length=64), allow_empty=False, min_length=1, max_length=100
     )
 
 
@@ -61,7 +65,7 @@ class StockReservationRecordSerializer(serializers.Serializer):
     """A reservation as the catalog's other copy holds it, for the data move (PUT .../<id>/)."""
 
     status = serializers.ChoiceField(choices=StockReservation.Status.choices)
-    lines = ReservationLineSerializer(many=True, allow_empty=False, max_length=100)
+    lines = ReservationLineSerializer(many=True, allow_empty=False, min_length=1, max_length=100)
 
 
 class ReservedLineSerializer(serializers.ModelSerializer):

@@ -1,4 +1,6 @@
-"""Service-to-service trust: a peer service sends `Authorization: Bearer <token>`.
+"""API authentication: HTTP Basic that refuses what the database cannot look up, and service tokens.
+
+Service-to-service trust: a peer service sends `Authorization: Bearer <token>`.
 
 Tokens come from the SERVICE_TOKENS setting, one per peer ("monolith=<token>,ops=<token>").
 A valid token authenticates the request as that service: a ServicePrincipal, not a database
@@ -48,6 +50,22 @@ class ServicePrincipal:
         return False
 
 
+class BasicAuthentication(authentication.BasicAuthentication):
+    """DRF's HTTP Basic, which first refuses a username or password with a NUL character.
+
+    PostgreSQL cannot hold a NUL in a string, so the user lookup of `Basic YQA6Yg==` ("a\\0:b")
+    would fail with a 500 in the database driver. No user has such a name: the request is a 401
+    naming the problem, before any query.
+    """
+
+    def authenticate_credentials(self, userid, password, request=None):
+        if "\x00" in userid or "\x00" in password:
+            raise exceptions.AuthenticationFailed(
+                "Invalid basic header: the username and password may not contain a NUL character."
+            )
+        return super().authenticate_credentials(userid, password, request)
+
+
 class ServiceTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <token>`, checked against SERVICE_TOKENS."""
 
@@ -80,6 +98,16 @@ def service_for_token(presented):
         if hmac.compare_digest(presented_digest, hashlib.sha256(token.encode()).digest()):
             found = name
     return found
+
+
+class BasicScheme(OpenApiAuthenticationExtension):
+    """BasicAuthentication above in the OpenAPI document as `basicAuth`, as drf-spectacular names DRF's own."""
+
+    target_class = BasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}
 
 
 class ServiceTokenScheme(OpenApiAuthenticationExtension):

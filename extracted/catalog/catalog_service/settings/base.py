@@ -14,7 +14,9 @@ env = environ.Env()
 RUN_DIR = Path(env("SHOP_RUN_DIR", default=str(PROJECT_DIR.parent.parent / ".run")))
 
 SECRET_KEY = env("SECRET_KEY")
-DEBUG = env.bool("DEBUG", default=False)
+# Off unless a developer turns it on (DJANGO_DEBUG=1): a debug page lists every URL pattern and
+# setting, and the local run is what audiences see (docs/running.md).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "catalog_service.core.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catalog_service.core.middleware.ApiErrorMiddleware",
@@ -125,7 +128,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# In the database, so that logging out ends the session for good: a signed cookie kept nothing
+# on the server to revoke, and a copy of it stayed valid after logout. (Not cached_db: the
+# default cache is each worker's own memory, where another worker would still find the
+# session after a logout.) `manage.py clearsessions` removes expired rows.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 # Cookies do not care about ports, and behind the facade the monolith and this service share
 # one host. Under the monolith's cookie names this service would read the monolith's session
@@ -166,16 +173,35 @@ def parse_service_tokens(entries):
 # service with a valid token may do on this API what staff may do.
 SERVICE_TOKENS = parse_service_tokens(env.list("SERVICE_TOKENS", default=[]))
 
+# Paths whose answers are someone's own (core/middleware.py's PrivateCacheMiddleware sends them,
+# and every answer to a signed-in caller, with `Cache-Control: private, no-store`).
+PRIVATE_PATH_PREFIXES = ["/admin/", "/api-auth/", "/api/catalog/stock-reservations/"]
+
+# Requests one signed-in user may make to the API (core/throttling.py), counted in each
+# gunicorn worker: "<n>/second|minute|hour|day"; empty turns the throttle off. The default is
+# far above what a shopper clicks or the benchmarks send as one user, and a test never meets it.
+API_USER_THROTTLE_RATE = env("API_USER_THROTTLE_RATE", default="1200/minute") or None
+
 REST_FRAMEWORK = {
     # Basic first: DRF answers an anonymous caller with the first class's
     # challenge, so `curl` and services get a 401 with WWW-Authenticate rather
     # than a 403 that no credentials could fix. Browsers use the session; peer
     # services send their token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "catalog_service.core.auth.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "catalog_service.core.auth.ServiceTokenAuthentication",
     ],
+    # JSON first (what the documents advertise), with a depth limit (core/parsers.py); forms for
+    # the browsable API's flat bodies. Views with nested bodies take JSON alone.
+    "DEFAULT_PARSER_CLASSES": [
+        "catalog_service.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # A rate per signed-in user (API_USER_THROTTLE_RATE above); anonymous callers are limited
+    # per address at the facade, and the shop's own services not at all.
+    "DEFAULT_THROTTLE_CLASSES": ["catalog_service.core.throttling.UserRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "catalog_service.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,

@@ -1,11 +1,11 @@
 """Local run: the service alone or in `shop up --stage 1`. Never used in production."""
 import os
 
+# `shop up` passes a key it generated for this run folder (.run/secrets.env); this one is for a
+# manage.py command run by hand. DEBUG stays off unless DJANGO_DEBUG=1 (settings/base.py).
 os.environ.setdefault("SECRET_KEY", "local-only-not-a-secret")
-os.environ.setdefault("DEBUG", "true")
-# The monolith's token in the local run, so that stage 1 works with no setup; the monolith's
-# local settings must send the same one.
-os.environ.setdefault("SERVICE_TOKENS", "monolith=local-only-not-a-secret-monolith-token")
+# No default SERVICE_TOKENS: a working token in the repository would open every local shop.
+# `shop up` generates the monolith's token for this service (docs/running.md, "Secrets").
 
 from .base import *  # noqa: E402,F403
 from .base import env  # noqa: E402

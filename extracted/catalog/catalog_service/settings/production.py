@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 environ.Env()("DATABASE_URL")
 
 from .base import *  # noqa: E402,F403
-from .base import SERVICE_TOKENS, env  # noqa: E402
+from .base import SECRET_KEY, SERVICE_TOKENS, env  # noqa: E402
 
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
@@ -24,3 +24,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # be long. 32 characters is what secrets.token_urlsafe(24) gives.
 if any(len(token) < 32 for token in SERVICE_TOKENS.values()):
     raise ImproperlyConfigured("SERVICE_TOKENS: every token must be at least 32 characters long in production.")
+
+
+def _weak_secret_key(key):
+    """Django's own test for a guessable key (check --deploy's security.W009), and the repository's local keys."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-") or "not-a-secret" in key
+
+
+if _weak_secret_key(SECRET_KEY):
+    # The message never shows the key. `python -c "import secrets; print(secrets.token_urlsafe(50))"`
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for production: use at least 50 random characters (secrets.token_urlsafe(50)), "
+        "never a key from the repository."
+    )

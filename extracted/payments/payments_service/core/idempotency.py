@@ -25,7 +25,8 @@ def idempotency_parameter(*, required=True):
         HEADER,
         location=OpenApiParameter.HEADER,
         required=required,
-        type=str,
+        # _VALID above, as a schema: printable ASCII without spaces ("!" to "~").
+        type={"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]{1,200}$"},
         description="A unique value per attempt (a UUID). Repeating it with the same body returns the "
         "first response again; with another body it is refused (422).",
     )

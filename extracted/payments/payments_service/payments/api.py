@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments_service.core.idempotency import idempotency_key, idempotency_parameter, mark_replay
+from payments_service.core.parsers import JSONParser
 from payments_service.core.permissions import IsStaffOrService
 from payments_service.core.serializers import ErrorSerializer
 
@@ -32,6 +33,8 @@ NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such payment.
 
 @extend_schema(tags=["payments"])
 class PaymentListView(generics.ListAPIView):
+    # JSON only: a form cannot carry this nested body (and the document then advertises JSON alone).
+    parser_classes = [JSONParser]
     serializer_class = PaymentSerializer
     permission_classes = [IsStaffOrService]
 
