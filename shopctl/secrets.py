@@ -5,7 +5,7 @@ refuses to start without them.
 
 Nothing in the repository is a working credential: each Django project gets its own SECRET_KEY, and
 each caller its own token for each service it calls (the monolith one for the catalog service and
-another for the payments service; an operator, `ops`, one for the payments service's /ops/). The
+another for the payments service; an operator, `ops`, one for each service's /ops/). The
 file is written once and read by every later `shop up`, so that sessions and tokens survive a
 restart; deleting it (with the shop stopped) rotates them all (docs/running.md, "Secrets").
 
@@ -27,6 +27,7 @@ NAMES = (
     "PAYMENTS_SECRET_KEY",
     "CATALOG_SERVICE_TOKEN",  # the monolith's token for the catalog service
     "PAYMENTS_SERVICE_TOKEN",  # the monolith's token for the payments service
+    "CATALOG_OPS_TOKEN",  # an operator's token for the catalog service's /ops/ (faults)
     "PAYMENTS_OPS_TOKEN",  # an operator's token for the payments service's /ops/ (faults, records)
 )
 
@@ -70,7 +71,10 @@ def _write(path: Path, values: dict[str, str]) -> None:
 def for_process(name: str, values: Mapping[str, str]) -> dict[str, str]:
     """The variables process `name` (monolith, relay, catalog, payments) reads them from."""
     if name == "catalog":
-        return {"SECRET_KEY": values["CATALOG_SECRET_KEY"], "SERVICE_TOKENS": f"monolith={values['CATALOG_SERVICE_TOKEN']}"}
+        return {
+            "SECRET_KEY": values["CATALOG_SECRET_KEY"],
+            "SERVICE_TOKENS": f"monolith={values['CATALOG_SERVICE_TOKEN']},ops={values['CATALOG_OPS_TOKEN']}",
+        }
     if name == "payments":
         return {
             "SECRET_KEY": values["PAYMENTS_SECRET_KEY"],

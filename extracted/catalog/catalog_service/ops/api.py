@@ -10,7 +10,7 @@ from rest_framework import authentication, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog_service.core.auth import ServicePrincipal, ServiceTokenAuthentication
+from catalog_service.core.auth import BasicAuthentication, ServicePrincipal, ServiceTokenAuthentication
 
 from . import faults
 from .serializers import FaultsSerializer
@@ -36,7 +36,7 @@ class FaultsView(APIView):
     # "401: sign in", which no password could fix.
     authentication_classes = [
         OpsTokenAuthentication,
-        authentication.BasicAuthentication,
+        BasicAuthentication,  # ours: a NUL in the credentials is a 401, not a database error
         authentication.SessionAuthentication,
     ]
     permission_classes = [IsService]

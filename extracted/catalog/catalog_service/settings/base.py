@@ -222,10 +222,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The monolith's /api/catalog/schema/ is generated from /api/catalog/ alone, whose common
-    # prefix drf-spectacular strips from operation ids. Here /ops/ is beside it (though left out
-    # of the document), so the prefix is named, for the same operation ids.
-    "SCHEMA_PATH_PREFIX": r"/api/catalog/",
     # The reservation's status appears twice (the reservation, and a record of one for the data
     # move): one name for the one set of choices.
     "ENUM_NAME_OVERRIDES": {"StockReservationStatusEnum": "catalog_service.catalog.models.StockReservation.Status"},
