@@ -38,3 +38,11 @@ access_log_format = (
 # gunicorn 25.1+ opens a control socket at one path per user; two stacks at once (the end-to-end
 # tests run two) would fight over it, and nothing here uses it.
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    # Tracing starts in each worker, after the fork: the SDK's batch processor runs a thread, and
+    # a fork does not copy threads (monolith/core/tracing.py).
+    from monolith.core import tracing
+
+    tracing.setup("monolith")

@@ -38,3 +38,11 @@ access_log_format = (
 # gunicorn 25.1+ opens a control socket at one path per user; two stacks at once would fight
 # over it, and nothing here uses it.
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    # Tracing starts in each worker, after the fork: the SDK's batch processor runs a thread, and
+    # a fork does not copy threads (catalog_service/core/tracing.py).
+    from catalog_service.core import tracing
+
+    tracing.setup("catalog")
