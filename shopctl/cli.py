@@ -5,7 +5,7 @@ import sys
 
 import requests
 
-from shopctl import ShopError, stack
+from shopctl import ShopError, stack, trace
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     stage_parser.add_argument("stage", type=int, choices=sorted(stack.STAGE_ROUTES))
     commands.add_parser("status", help="the stage, each process's /healthz and who serves each URL prefix")
+    trace.add_parser(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command == "trace":
+            sys.exit(args.handler(args))
         if args.command == "up":
             sys.exit(up(args.stage, args.only))
         sys.exit(stage(args.stage) if args.command == "stage" else status())
