@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from monolith.core import cards
+from monolith.core import cards, tracing
 from monolith.core.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable
 from monolith.core.idempotency import fingerprint
 from monolith.wiring import get_catalog
@@ -211,6 +211,7 @@ def payment_attempt_record(*, order, card, idempotency_key):
         card_sealed=card_vault.seal(card),
         # The request delivers it first; the relay only if the request could not settle it.
         next_delivery_at=timezone.now() + timedelta(seconds=settings.PAYMENT_INLINE_LEASE_SECONDS),
+        trace_context=tracing.current_traceparent() or None,
     )
     return attempt, True
 
@@ -323,7 +324,9 @@ def order_stock_commit_due(*, limit):
                   .order_by("updated_at").only("number", "reservation_attempt")[:limit])
     if not orders:
         return 0
-    outcome = get_catalog().commit_many(reservation_ids=[order.reservation_id for order in orders])
+    traced = OrderPayment.objects.filter(order__in=orders, status="succeeded").values_list("trace_context", flat=True)
+    with tracing.linked("relay: commit stock", traced, **{"shop.orders": len(orders)}):
+        outcome = get_catalog().commit_many(reservation_ids=[order.reservation_id for order in orders])
     lost = set(outcome.released) | set(outcome.unknown)
     for order in orders:
         if order.reservation_id in lost:

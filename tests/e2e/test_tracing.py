@@ -1,0 +1,93 @@
+"""Traces of a real checkout through the real processes (`shop up`): what `shop trace` shows.
+
+At stage 0 a checkout is the facade's hop and one process, the monolith, with its SQL. At stage 2
+it is the monolith calling the catalog and payments services, each with its own SQL, all in one
+trace that carries the request id, and the relay's later stock commit linked to it.
+"""
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monolith.traces import waterfall
+from shopctl import trace
+from shopctl.background import BackgroundShop
+from tests.e2e.conftest import _stage1_env, _start
+
+pytestmark = pytest.mark.e2e
+
+TRACING_DATABASE = "shop_e2e_tracing"
+WITHIN = 15  # seconds for the spans (flushed every 0.5 s) and the relay's commit to be written
+
+
+@pytest.fixture(scope="module")
+def stage2_shop(tmp_path_factory) -> Iterator[BackgroundShop]:
+    """The whole shop at stage 2 under `shop up --stage 2`, on databases and ports of its own."""
+    run_dir = tmp_path_factory.mktemp("shop_tracing")
+    env = {**_stage1_env(TRACING_DATABASE), "SHOP_RUN_DIR": str(run_dir)}
+    running = BackgroundShop(stage=2, env=env, log_path=run_dir / "shop.log")
+    try:
+        _start(running)
+        yield running
+    finally:
+        running.stop()
+
+
+def _waterfall_when(shop: BackgroundShop, request_id: str, done) -> waterfall.Waterfall:
+    """The waterfall of the request once done(waterfall) holds (or the last one seen, after WITHIN s)."""
+    run_dir = Path(shop.env["SHOP_RUN_DIR"])
+    deadline = time.monotonic() + WITHIN
+    found = None
+    while time.monotonic() < deadline:
+        spans = waterfall.load_spans(run_dir)
+        trace_ids = waterfall.find_trace_ids(request_id, spans)
+        if trace_ids:
+            found = waterfall.build(trace_ids[0], spans, waterfall.load_facade(run_dir))
+            if done(found):
+                return found
+        time.sleep(0.25)
+    assert found is not None, f"no span carries the request id {request_id} in {run_dir / 'traces'}"
+    return found
+
+
+def test_a_checkout_at_stage_0_is_the_facade_and_one_process_with_its_sql(shop):
+    request_id = trace.checkout(shop.url)
+
+    found = _waterfall_when(shop, request_id, lambda found: found.processes == ["facade", "monolith"])
+
+    assert found.processes == ["facade", "monolith"], trace.render(found)
+    assert found.rows[0].service == "facade" and found.rows[0].operation == "POST /checkout/"
+    assert found.rows[1].service == "monolith" and found.rows[1].kind == "SERVER"
+    assert found.request_id == request_id
+    assert found.network_calls == 1  # the facade's call to the monolith, nothing else
+    statements = [row.sql for row in found.rows if row.sql]
+    assert any(sql.startswith("INSERT INTO \"orders_order\"") for sql in statements), trace.render(found)
+    assert any("catalog_stockreservation" in sql for sql in statements), trace.render(found)
+    # The facade's hop contains the monolith's.
+    facade, monolith = found.rows[0], found.rows[1]
+    assert facade.duration_ms >= monolith.duration_ms - 1
+
+
+def test_a_checkout_at_stage_2_is_one_trace_across_monolith_catalog_and_payments(stage2_shop):
+    request_id = trace.checkout(stage2_shop.url)
+
+    found = _waterfall_when(
+        stage2_shop, request_id,
+        lambda found: {"monolith", "catalog", "payments", "relay"} <= set(found.processes),
+    )
+
+    rendered = trace.render(found)
+    assert {"facade", "monolith", "catalog", "payments"} <= set(found.processes), rendered
+    own = [row for row in found.rows if not row.linked]
+    assert {row.trace_id for row in own if row.service != "facade"} == {found.trace_id}
+    assert found.request_id == request_id
+    for service in ("monolith", "catalog", "payments"):
+        assert any(row.service == service and row.kind == "SERVER" for row in own), rendered
+        assert any(row.service == service and row.sql for row in own), f"no SQL from {service}:\n{rendered}"
+    # The services' server spans are children of the monolith's calls (one deeper than a client span).
+    calls = [row for row in own if row.service == "monolith" and row.kind == "CLIENT" and not row.sql]
+    assert len(calls) >= 2, rendered
+    # The relay commits the order's stock later, in a trace of its own that links to this one.
+    assert any(row.linked and row.service == "relay" for row in found.rows), rendered
+    assert any(row.linked and row.service == "catalog" and row.kind == "SERVER" for row in found.rows), rendered
