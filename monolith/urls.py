@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("staff/parallel-run/", include("monolith.parallel_run.urls")),
+    path("staff/traces/", include("monolith.traces.urls")),
     path("", include("monolith.catalog.urls")),
     path("", include("monolith.cart.urls")),
     path("", include("monolith.orders.urls")),

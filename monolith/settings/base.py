@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "monolith.payments",
     "monolith.parallel_run",
     "monolith.strangler",
+    "monolith.traces",
 ]
 
 MIDDLEWARE = [
