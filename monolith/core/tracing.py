@@ -14,7 +14,8 @@ processor runs a thread, and a thread started before a fork is not in the child.
 - an exporter that appends each finished span as one JSON line to
   $SHOP_RUN_DIR/traces/<service>-<pid>.jsonl, which `shop trace` and the staff page at
   /staff/traces/<id>/ read (monolith/traces/waterfall.py), and, when OTEL_EXPORTER_OTLP_ENDPOINT
-  is set (docker-compose points it at Jaeger), an OTLP exporter as well.
+  is set (docker-compose points it at Jaeger), an OTLP exporter as well;
+  OTEL_TRACES_EXPORTER chooses between them (exporters()).
 
 The request id (django-log-request-id) goes on every span made while a request is served, the
 server span included, as `shop.request_id`: the id the facade logs and the shopper's page shows.
@@ -63,6 +64,15 @@ def enabled(env=os.environ):
     return env.get("OTEL_SDK_DISABLED", "").lower() != "true" and sample_rate(env) > 0
 
 
+def exporters(env=os.environ):
+    """Where spans go: OTEL_TRACES_EXPORTER (the SDK's variable: "jsonfile", "otlp", both with a comma,
+    or "none") when set; else the run folder's files, and OTLP as well when an endpoint is set."""
+    if env.get("OTEL_TRACES_EXPORTER"):
+        return {name.strip() for name in env["OTEL_TRACES_EXPORTER"].split(",")} - {"none", ""}
+    otlp = env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    return {"jsonfile", "otlp"} if otlp else {"jsonfile"}
+
+
 def trace_dir(env=os.environ):
     return Path(env.get("SHOP_RUN_DIR", REPO / ".run")) / "traces"
 
@@ -81,10 +91,12 @@ def setup(service, env=os.environ):
             sampler=ParentBased(root=_RootSampler(sample_rate(env))),
         )
         provider.add_span_processor(_RequestIdProcessor())
-        spans_file = trace_dir(env) / f"{service}-{os.getpid()}.jsonl"
-        # Every half second rather than the SDK's 5 s: `shop trace` right after a request finds it.
-        provider.add_span_processor(BatchSpanProcessor(JsonLinesExporter(spans_file), schedule_delay_millis=500))
-        if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        chosen = exporters(env)
+        if "jsonfile" in chosen:
+            spans_file = trace_dir(env) / f"{service}-{os.getpid()}.jsonl"
+            # Every half second rather than the SDK's 5 s: `shop trace` right after a request finds it.
+            provider.add_span_processor(BatchSpanProcessor(JsonLinesExporter(spans_file), schedule_delay_millis=500))
+        if "otlp" in chosen:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
