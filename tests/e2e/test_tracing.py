@@ -4,6 +4,8 @@ At stage 0 a checkout is the facade's hop and one process, the monolith, with it
 it is the monolith calling the catalog and payments services, each with its own SQL, all in one
 trace that carries the request id, and the relay's later stock commit linked to it.
 """
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monolith.traces import waterfall
-from shopctl import trace
+from shopctl import stack, trace
 from shopctl.background import BackgroundShop
 from tests.e2e.conftest import _stage1_env, _start
 
@@ -91,3 +93,33 @@ def test_a_checkout_at_stage_2_is_one_trace_across_monolith_catalog_and_payments
     # The relay commits the order's stock later, in a trace of its own that links to this one.
     assert any(row.linked and row.service == "relay" for row in found.rows), rendered
     assert any(row.linked and row.service == "catalog" and row.kind == "SERVER" for row in found.rows), rendered
+
+
+def _payments_faults(shop: BackgroundShop, *args: str) -> None:
+    """`manage.py faults ...` of the shop's payments service (the store every worker reads)."""
+    subprocess.run([sys.executable, "manage.py", "faults", *args], cwd=stack.PROJECT_DIRS["payments"],
+                   env=stack.environment("payments", shop.env), check=True, capture_output=True)
+
+
+def test_a_payment_left_pending_and_settled_later_by_the_relay_is_in_its_checkout_s_trace(stage2_shop):
+    _payments_faults(stage2_shop, "set", "--error-rate", "1")  # every payments call answers 503
+    try:
+        request_id = trace.checkout(stage2_shop.url)
+        time.sleep(1)  # the relay's first deliveries fail too
+    finally:
+        _payments_faults(stage2_shop, "clear")
+
+    def settled_by_the_relay(found):
+        delivered = [row for row in found.rows if row.operation == "relay: deliver payment"]
+        return any(row.service == "payments" and row.kind == "SERVER" and row.status != "ERROR"
+                   and row.start_ms > delivered[-1].start_ms for row in found.rows) if delivered else False
+
+    found = _waterfall_when(stage2_shop, request_id, settled_by_the_relay)
+
+    rendered = trace.render(found)
+    assert settled_by_the_relay(found), rendered
+    deliveries = [row for row in found.rows if row.operation == "relay: deliver payment"]
+    assert all(not row.linked and row.trace_id == found.trace_id and row.depth == 2 for row in deliveries), rendered
+    # The request's own attempt was refused (503) before the relay took over.
+    first_refusal = next(row for row in found.rows if row.service == "payments" and row.kind == "SERVER")
+    assert first_refusal.start_ms < deliveries[0].start_ms
