@@ -20,7 +20,7 @@ from shopctl import ShopError, stack
 
 # Columns: start offset, duration, process, operation (indented by depth), and a bar.
 BAR_WIDTH = 32
-OPERATION_WIDTH = 58
+OPERATION_WIDTH = 54
 # The processes flush their spans every half second (tracing.py); the relay commits stock within
 # a second of a payment. Enough for the last of them to be on disk.
 SETTLE_SECONDS = 3.0
