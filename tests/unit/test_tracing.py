@@ -164,3 +164,25 @@ def test_a_torn_line_is_skipped(tmp_path):
     (tmp_path / "traces").mkdir()
     (tmp_path / "traces" / "monolith-9.jsonl").write_text('{"trace_id": "a"}\n{"trace_id": "b", "na')
     assert waterfall.load_spans(tmp_path) == [{"trace_id": "a"}]
+
+
+def test_shop_trace_prints_the_waterfall_of_a_request_id_and_says_when_there_is_none(tmp_path, monkeypatch, capsys):
+    from shopctl import cli
+
+    trace_id = _checkout(tmp_path)
+    monkeypatch.setenv("SHOP_RUN_DIR", str(tmp_path))
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["trace", REQUEST_ID])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith(f"trace {trace_id}  request id {REQUEST_ID}\n")
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["trace", "--compare", REQUEST_ID, trace_id])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and out.count(f"trace {trace_id}") == 2
+    assert out.index("=== first ===") < out.index("=== second ===")
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["trace", "no-such-request"])
+    assert "No span in" in str(done.value.code) and "no-such-request" in str(done.value.code)
