@@ -34,7 +34,9 @@ def add_parser(commands):
         "trace", help="the waterfall of a request through the processes: shop trace REQUEST_ID | --last checkout",
     )
     parser.add_argument("ids", nargs="*", metavar="ID", help="a request id (X-Request-ID) or a trace id")
-    parser.add_argument("--last", metavar="WORD", help="the most recent POST whose operation names WORD (e.g. checkout)")
+    parser.add_argument(
+        "--last", metavar="WORD", help="the most recent POST whose operation names WORD (e.g. checkout)",
+    )
     parser.add_argument(
         "--compare", action="store_true",
         help="a checkout at stage 0 and one at stage 2 through the running shop (PostgreSQL needed), or two ids given",

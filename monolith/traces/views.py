@@ -33,6 +33,6 @@ def _drawn(found):
     rows = []
     for row in found.rows:
         x = min(BAR_SCALE - 1, round(row.start_ms / total * BAR_SCALE))
-        rows.append({"row": row, "x": x, "width": max(1, min(BAR_SCALE - x, round(row.duration_ms / total * BAR_SCALE))),
-                     "indent": row.depth * 12})
+        width = max(1, min(BAR_SCALE - x, round(row.duration_ms / total * BAR_SCALE)))
+        rows.append({"row": row, "x": x, "width": width, "indent": row.depth * 12})
     return {"waterfall": found, "rows": rows, "scale": BAR_SCALE}

@@ -4,10 +4,11 @@ import json
 import time
 
 import pytest
+from opentelemetry import propagate
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import SpanKind
 
 from monolith.core import tracing
@@ -22,7 +23,8 @@ def _provider(tmp_path, service, rate=1.0):
         resource=Resource.create({"service.name": service, "process.pid": 1}),
         sampler=ParentBased(root=tracing._RootSampler(rate)),
     )
-    provider.add_span_processor(SimpleSpanProcessor(tracing.JsonLinesExporter(tmp_path / "traces" / f"{service}-1.jsonl")))
+    exporter = tracing.JsonLinesExporter(tmp_path / "traces" / f"{service}-1.jsonl")
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     return provider
 
 
@@ -40,7 +42,6 @@ def _checkout(tmp_path):
         with monolith.start_as_current_span("POST", kind=SpanKind.CLIENT,
                                             attributes={"http.url": "http://127.0.0.1:8003/api/payments/"}):
             carrier = {}
-            from opentelemetry import propagate
             propagate.inject(carrier)
             parent = propagate.extract(carrier)
             with payments.start_as_current_span("POST api/payments/", context=parent, kind=SpanKind.SERVER):
