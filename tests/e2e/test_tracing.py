@@ -20,20 +20,31 @@ from tests.e2e.conftest import _stage1_env, _start
 pytestmark = pytest.mark.e2e
 
 TRACING_DATABASE = "shop_e2e_tracing"
+# Every request traced: the default keeps one in ten (monolith/core/tracing.py).
+EVERY_REQUEST = {"TRACE_SAMPLE_RATE": "1"}
 WITHIN = 15  # seconds for the spans (flushed every 0.5 s) and the relay's commit to be written
 
 
-@pytest.fixture(scope="module")
-def stage2_shop(tmp_path_factory) -> Iterator[BackgroundShop]:
-    """The whole shop at stage 2 under `shop up --stage 2`, on databases and ports of its own."""
-    run_dir = tmp_path_factory.mktemp("shop_tracing")
-    env = {**_stage1_env(TRACING_DATABASE), "SHOP_RUN_DIR": str(run_dir)}
-    running = BackgroundShop(stage=2, env=env, log_path=run_dir / "shop.log")
+def _traced_shop(tmp_path_factory, stage: int) -> Iterator[BackgroundShop]:
+    """The whole shop at `stage` under `shop up --stage N`, on databases and ports of its own."""
+    run_dir = tmp_path_factory.mktemp(f"shop_tracing_stage{stage}")
+    env = {**_stage1_env(f"{TRACING_DATABASE}{stage}"), "SHOP_RUN_DIR": str(run_dir), **EVERY_REQUEST}
+    running = BackgroundShop(stage=stage, env=env, log_path=run_dir / "shop.log")
     try:
         _start(running)
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def stage0_shop(tmp_path_factory) -> Iterator[BackgroundShop]:
+    yield from _traced_shop(tmp_path_factory, 0)
+
+
+@pytest.fixture(scope="module")
+def stage2_shop(tmp_path_factory) -> Iterator[BackgroundShop]:
+    yield from _traced_shop(tmp_path_factory, 2)
 
 
 def _waterfall_when(shop: BackgroundShop, request_id: str, done) -> waterfall.Waterfall:
@@ -53,10 +64,10 @@ def _waterfall_when(shop: BackgroundShop, request_id: str, done) -> waterfall.Wa
     return found
 
 
-def test_a_checkout_at_stage_0_is_the_facade_and_one_process_with_its_sql(shop):
-    request_id = trace.checkout(shop.url)
+def test_a_checkout_at_stage_0_is_the_facade_and_one_process_with_its_sql(stage0_shop):
+    request_id = trace.checkout(stage0_shop.url)
 
-    found = _waterfall_when(shop, request_id, lambda found: found.processes == ["facade", "monolith"])
+    found = _waterfall_when(stage0_shop, request_id, lambda found: found.processes == ["facade", "monolith"])
 
     assert found.processes == ["facade", "monolith"], trace.render(found)
     assert found.rows[0].service == "facade" and found.rows[0].operation == "POST /checkout/"
