@@ -22,6 +22,7 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("staff/parallel-run/", include("monolith.parallel_run.urls")),
     path("staff/migration/", include("monolith.dashboard.urls")),
+    path("staff/traces/", include("monolith.traces.urls")),
     path("", include("monolith.storefront.urls")),
     path("", include("monolith.cart.urls")),
     path("", include("monolith.orders.urls")),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from shopctl import ShopError, stack, state
+from shopctl import ShopError, stack, state, trace
 from shopctl.supervisor import Interrupted, Supervisor
 
 
@@ -52,8 +52,11 @@ def main(argv: list[str] | None = None) -> None:
     load_parser.add_argument("--url", default=None, help="the facade (default: the running shop's); 127.0.0.1 only")
     load_parser.add_argument("--summary-json", type=Path, default=None,
                              help="also write the summary to this file, as JSON")
+    trace.add_parser(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command == "trace":
+            sys.exit(args.handler(args))
         if args.command == "up":
             sys.exit(up(args.stage, args.only))
         # The running shop's addresses and databases, unless this environment sets its own.

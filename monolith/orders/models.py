@@ -134,6 +134,9 @@ class OrderPayment(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # The W3C traceparent of the request that made the attempt: the relay's later delivery and
+    # stock commit continue that trace (monolith/core/tracing.py). Null when it was not traced.
+    trace_context = models.CharField(max_length=55, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

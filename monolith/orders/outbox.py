@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from monolith.core import cards
+from monolith.core import cards, tracing
 from monolith.core.errors import ApplicationError, Conflict, ServiceUnavailable
 from monolith.core.idempotency import fingerprint
 from monolith.ports.payments import PaymentInfo, PaymentResult
@@ -62,6 +62,8 @@ def payment_attempt_record(*, order, card, idempotency_key):
         card_sealed=card_vault.seal(card),
         # The request delivers it first; the relay only if the request could not settle it.
         next_delivery_at=timezone.now() + timedelta(seconds=settings.PAYMENT_INLINE_LEASE_SECONDS),
+        # The checkout's trace, so that a delivery by the relay shows in it (monolith/core/tracing.py).
+        trace_context=tracing.current_traceparent() or None,
     )
     return attempt, True
 
@@ -204,7 +206,10 @@ def order_stock_commit_due(*, limit):
                   .order_by("updated_at").only("number", "reservation_attempt")[:limit])
     if not orders:
         return 0
-    outcome = get_catalog().commit_many(reservation_ids=[order.reservation_id for order in orders])
+    # A span linked to each paid order's checkout trace (the query runs only when tracing is on).
+    traced = OrderPayment.objects.filter(order__in=orders, status="succeeded").values_list("trace_context", flat=True)
+    with tracing.linked("relay: commit stock", traced, **{"shop.orders": len(orders)}):
+        outcome = get_catalog().commit_many(reservation_ids=[order.reservation_id for order in orders])
     lost = set(outcome.released) | set(outcome.unknown)
     for order in orders:
         if order.reservation_id in lost:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "monolith.seed",
     "django_prometheus",
     "monolith.dashboard",
+    "monolith.traces",
 ]
 
 MIDDLEWARE = [

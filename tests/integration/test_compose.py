@@ -87,7 +87,7 @@ def test_the_services(services):
         "postgres", "migrate", "monolith",
         "catalog-postgres", "catalog-migrate", "catalog",
         "payments-postgres", "payments-migrate", "payments",
-        "stage", "relay", "nginx",
+        "stage", "relay", "nginx", "jaeger",
         "nginx-exporter", "prometheus", "grafana",
     }
 
@@ -192,7 +192,7 @@ def test_the_relay_runs_in_the_monolith_s_image_with_its_environment_and_databas
     assert not relay.get("ports") and not relay.get("expose")
 
 
-def test_nginx_publishes_8080_and_only_grafana_publishes_anything_else(services):
+def test_nginx_publishes_8080_grafana_and_jaeger_their_uis_and_nothing_else_publishes_a_port(services):
     ports = services["nginx"]["ports"]
     assert len(ports) == 1
     host_ip, published, target = parse_port(ports[0])
@@ -200,7 +200,29 @@ def test_nginx_publishes_8080_and_only_grafana_publishes_anything_else(services)
     assert host_ip in ("127.0.0.1", "")
     # Grafana's page, on this machine only; Prometheus, the exporter and the services' /metrics stay inside.
     assert [parse_port(port) for port in services["grafana"]["ports"]] == [("127.0.0.1", 3000, 3000)]
-    assert sorted(name for name, service in services.items() if service.get("ports")) == ["grafana", "nginx"]
+    (jaeger_ui,) = services["jaeger"]["ports"]
+    assert parse_port(jaeger_ui) == ("127.0.0.1", 16686, 16686)  # on this machine only
+    assert sorted(name for name, service in services.items() if service.get("ports")) == ["grafana", "jaeger", "nginx"]
+
+
+def test_jaeger_is_the_v2_all_in_one_receiving_otlp_over_http(services):
+    image, _, tag = services["jaeger"]["image"].partition(":")
+    assert image == "jaegertracing/jaeger" and tag.split(".")[0] == "2"
+    assert "4318" in services["jaeger"]["expose"]
+
+
+@pytest.mark.parametrize("name", ["migrate", "catalog-migrate", "payments-migrate", "stage", "monolith", "catalog",
+                                  "payments", "relay"])
+def test_every_django_process_sends_its_traces_to_jaeger(services, name):
+    environment = services[name]["environment"]
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+    assert environment["OTEL_TRACES_EXPORTER"] == "otlp"  # not files in the container, which nobody reads
+    assert 0 < float(environment["TRACE_SAMPLE_RATE"]) <= 1
+
+
+def test_the_trace_sample_rate_comes_from_the_environment(docker_compose):
+    overridden = load_services(docker_compose, TRACE_SAMPLE_RATE="0.1")
+    assert {overridden[name]["environment"]["TRACE_SAMPLE_RATE"] for name in ("monolith", "catalog", "payments")} == {"0.1"}
 
 
 @pytest.mark.parametrize("name, port", [("monolith", 8001), ("catalog", 8002), ("payments", 8003)])

@@ -57,3 +57,9 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+def post_fork(server, worker):
+    # Tracing starts in each worker, after the fork: the SDK's batch processor runs a thread, and
+    # a fork does not copy threads (payments_service/core/tracing.py).
+    from payments_service.core import tracing
+
+    tracing.setup("payments")

@@ -20,6 +20,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from monolith.core import tracing
 from monolith.core.errors import ServiceUnavailable
 from monolith.orders import outbox
 
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         if not once:
+            # Not for a one-off run (the tests' call_command), which leaves its process as it was.
+            tracing.setup("relay")
             self.stdout.write("Payment relay: delivering pending payment attempts (Ctrl-C stops).")
         while not self.stopping:
             done = self._deliver_payments() + self._commit_stock()
@@ -51,6 +54,7 @@ class Command(BaseCommand):
                 return
             if not done:
                 time.sleep(IDLE_SECONDS)
+        tracing.shutdown()  # export the spans still buffered
 
     def _deliver_payments(self):
         due = outbox.payment_attempts_due(limit=BATCH)
@@ -58,7 +62,9 @@ class Command(BaseCommand):
             if self.stopping:
                 break  # the claim runs out and another run delivers it
             try:
-                result = outbox.payment_deliver(attempt)
+                # A child of the checkout that made the attempt: settled later, it shows in the same trace.
+                with tracing.continued("relay: deliver payment", attempt.trace_context):
+                    result = outbox.payment_deliver(attempt)
             except Exception:  # a bug or a database hiccup must not stop the relay: the claim runs out
                 logger.exception("Delivering the payment of order %s failed; it is due again shortly.",
                                  attempt.order.number)
