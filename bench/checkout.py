@@ -24,6 +24,7 @@ requests alone, and every answer that was not a 201.
 A benchmark, not a test: it asserts nothing. The target (issue 4): stage 2's p50 no more than
 1.5 times stage 0's.
 """
+
 import argparse
 import contextlib
 import math
@@ -71,31 +72,46 @@ FIRST, LAST = "stage 0", "stage 2"
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per run (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per shop and client count; the median is shown (default 3)")
-    parser.add_argument("--clients", default="1,4,16", help="comma-separated numbers of concurrent clients (default 1,4,16)")
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 s per run: checks the set-up, not a measurement")
-    parser.add_argument("--server-url", default=os.environ.get("BENCH_SERVER_URL", DEFAULT_SERVER),
-                        help=f"PostgreSQL server; the databases {DATABASE_PREFIX}* on it are dropped and made again")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs per shop and client count; the median is shown (default 3)"
+    )
+    parser.add_argument(
+        "--clients", default="1,4,16", help="comma-separated numbers of concurrent clients (default 1,4,16)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round of 3 s per run: checks the set-up, not a measurement"
+    )
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("BENCH_SERVER_URL", DEFAULT_SERVER),
+        help=f"PostgreSQL server; the databases {DATABASE_PREFIX}* on it are dropped and made again",
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 3
     client_counts = [int(count) for count in args.clients.split(",")]
 
     with contextlib.ExitStack() as stack:
-        shops = {label: stack.enter_context(start_shop(label, stage, env, args.server_url))
-                 for label, (stage, env) in SHOPS.items()}
+        shops = {
+            label: stack.enter_context(start_shop(label, stage, env, args.server_url))
+            for label, (stage, env) in SHOPS.items()
+        }
         for shop in shops.values():
             shop.wait_until_ready(timeout=240)
         bases = {label: shop.url.rstrip("/") for label, shop in shops.items()}
         for label, shop in shops.items():
             stage, env = SHOPS[label]
-            print(f"{label}: `shop up --stage {stage}`{''.join(f' {k}={v}' for k, v in env.items())} "
-                  f"at {bases[label]} (log: {shop.log_path})")
+            print(
+                f"{label}: `shop up --stage {stage}`{''.join(f' {k}={v}' for k, v in env.items())} "
+                f"at {bases[label]} (log: {shop.log_path})"
+            )
         print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}.")
 
         skus = {label: stock_up(base) for label, base in bases.items()}
-        print(f"{args.rounds} round(s) x {args.duration:g} s per shop and client count "
-              f"(clients: {', '.join(map(str, client_counts))}).\n")
+        print(
+            f"{args.rounds} round(s) x {args.duration:g} s per shop and client count "
+            f"(clients: {', '.join(map(str, client_counts))}).\n"
+        )
 
         for label, base in bases.items():  # warm up: connections, caches, the adapters' sessions
             checkouts(base, skus[label], clients=4, duration=2)
@@ -118,7 +134,11 @@ def main():
 def start_shop(label, stage, extra_env, server_url):
     """A BackgroundShop on free ports, its own run folder and fresh databases for all three processes."""
     name = DATABASE_PREFIX + label.replace(" ", "")
-    databases = {"DATABASE_URL": name, "CATALOG_DATABASE_URL": f"{name}_catalog", "PAYMENTS_DATABASE_URL": f"{name}_payments"}
+    databases = {
+        "DATABASE_URL": name,
+        "CATALOG_DATABASE_URL": f"{name}_catalog",
+        "PAYMENTS_DATABASE_URL": f"{name}_payments",
+    }
     for database in databases.values():
         recreate_database(server_url, database)
     run_dir = Path(tempfile.mkdtemp(prefix=f"bench-checkout-{label.replace(' ', '')}-"))
@@ -152,8 +172,12 @@ def recreate_database(server_url, name):
 
 def stock_up(base):
     """The sku of a product in stock, given STOCK units through PATCH /api/catalog/products/<sku>/ as admin."""
-    product = requests.get(f"{base}/api/catalog/products/", params={"page_size": 1, "in_stock": "true"}, timeout=10).json()["results"][0]
-    response = requests.patch(f"{base}/api/catalog/products/{product['sku']}/", json={"stock": STOCK}, auth=("admin", "admin"), timeout=10)
+    product = requests.get(
+        f"{base}/api/catalog/products/", params={"page_size": 1, "in_stock": "true"}, timeout=10
+    ).json()["results"][0]
+    response = requests.patch(
+        f"{base}/api/catalog/products/{product['sku']}/", json={"stock": STOCK}, auth=("admin", "admin"), timeout=10
+    )
     if response.status_code != 200 or response.json()["stock"] != STOCK:
         sys.exit(f"PATCH {product['sku']} stock at {base} answered {response.status_code}: {response.text[:2000]}")
     return product["sku"]
@@ -172,8 +196,12 @@ def checkout(session, base, sku):
     placed = time.perf_counter()
     if order.status_code != 201:
         return None, placed - started, None, [f"order {order.status_code}"]
-    pay = session.post(f"{base}/api/orders/{order.json()['number']}/pay/", json={"card": CARD},
-                       headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=30)
+    pay = session.post(
+        f"{base}/api/orders/{order.json()['number']}/pay/",
+        json={"card": CARD},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
     paid = time.perf_counter()
     if pay.status_code != 201:
         return None, placed - started, paid - placed, [f"pay {pay.status_code}"]
@@ -228,11 +256,17 @@ def percentile(values, percent):
 
 
 def print_table(results, client_counts):
-    m = {key: {name: statistics.median(run[name] for run in runs) for name in runs[0] if name != "statuses"}
-         for key, runs in results.items()}
+    m = {
+        key: {name: statistics.median(run[name] for run in runs) for name in runs[0] if name != "statuses"}
+        for key, runs in results.items()
+    }
     print("Checkouts (POST /api/orders/ + POST /api/orders/<number>/pay/) through the facade; medians of the rounds.")
     print(f"ratio = {LAST} / {FIRST}: of p50 (target <= {TARGET_P50_RATIO}) and of checkouts/s.\n")
-    header = "| clients | " + " | ".join(f"{label} co/s | p50 ms | p99 ms" for label in SHOPS) + " | p50 ratio | co/s ratio |"
+    header = (
+        "| clients | "
+        + " | ".join(f"{label} co/s | p50 ms | p99 ms" for label in SHOPS)
+        + " | p50 ratio | co/s ratio |"
+    )
     print(header)
     print("|" + "---:|" * (3 + 3 * len(SHOPS)))
     for clients in client_counts:
@@ -259,8 +293,12 @@ def print_table(results, client_counts):
 def print_statuses(statuses):
     for label, counter in statuses.items():
         others = {status: count for status, count in counter.items() if status != "pay 201"}
-        verdict = "every checkout succeeded (201 on pay)" if not others else \
-            "NOT every checkout succeeded: " + ", ".join(f"{status}: {count}" for status, count in sorted(others.items()))
+        verdict = (
+            "every checkout succeeded (201 on pay)"
+            if not others
+            else "NOT every checkout succeeded: "
+            + ", ".join(f"{status}: {count}" for status, count in sorted(others.items()))
+        )
         print(f"{label}: {counter['pay 201']} checkouts paid (201); {verdict}.")
 
 

@@ -11,6 +11,7 @@ in the run folder) while it is loaded.
 
     .venv/bin/python bench/checkout_cpu.py [--duration 15] [--py-spy]
 """
+
 import argparse
 import contextlib
 import os
@@ -29,8 +30,13 @@ sys.path.insert(0, str(REPO))
 from bench.checkout import DATABASE_PREFIX, DEFAULT_SERVER, SHOPS, checkout, start_shop, stock_up  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
-GROUPS = {"monolith.wsgi": "monolith", "catalog_service.wsgi": "catalog svc", "payments_service.wsgi": "payments svc",
-          "payments_relay": "relay", "nginx": "facade"}
+GROUPS = {
+    "monolith.wsgi": "monolith",
+    "catalog_service.wsgi": "catalog svc",
+    "payments_service.wsgi": "payments svc",
+    "payments_relay": "relay",
+    "nginx": "facade",
+}
 
 
 def main():
@@ -39,7 +45,10 @@ def main():
     parser.add_argument("--py-spy", action="store_true", help="also record the stage-2 monolith with py-spy")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
-        shops = {label: stack.enter_context(start_shop(label, stage, env, DEFAULT_SERVER)) for label, (stage, env) in SHOPS.items()}
+        shops = {
+            label: stack.enter_context(start_shop(label, stage, env, DEFAULT_SERVER))
+            for label, (stage, env) in SHOPS.items()
+        }
         for shop in shops.values():
             shop.wait_until_ready(timeout=240)
         rows = {}
@@ -49,13 +58,34 @@ def main():
             database = DATABASE_PREFIX + label.replace(" ", "")
             spy = None
             if args.py_spy and label == "stage 2":
-                master = next(pid for pid, cmd in descendants(shop._process.pid) if "monolith.wsgi" in cmd and "gunicorn" in cmd
-                              and ppid(pid) not in {p for p, c in descendants(shop._process.pid) if "monolith.wsgi" in c})
+                master = next(
+                    pid
+                    for pid, cmd in descendants(shop._process.pid)
+                    if "monolith.wsgi" in cmd
+                    and "gunicorn" in cmd
+                    and ppid(pid) not in {p for p, c in descendants(shop._process.pid) if "monolith.wsgi" in c}
+                )
                 out = shop.log_path.parent / "monolith.pyspy.txt"
-                spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record",
-                                        "--pid", str(master), "--subprocesses", "--format", "raw", "--rate", "200",
-                                        "--duration", str(int(args.duration)), "--output", str(out), "--nonblocking"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                spy = subprocess.Popen(
+                    [
+                        shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
+                        "record",
+                        "--pid",
+                        str(master),
+                        "--subprocesses",
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "200",
+                        "--duration",
+                        str(int(args.duration)),
+                        "--output",
+                        str(out),
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             session = requests.Session()
             for _ in range(20):  # warm up
                 checkout(session, base, sku)
@@ -66,7 +96,10 @@ def main():
                 count += total is not None
             elapsed = time.perf_counter() - started
             after = cpu(shop._process.pid, database)
-            rows[label] = ({group: (after[group] - before.get(group, 0)) / count * 1000 for group in after}, elapsed / count * 1000)
+            rows[label] = (
+                {group: (after[group] - before.get(group, 0)) / count * 1000 for group in after},
+                elapsed / count * 1000,
+            )
             if spy:
                 spy.wait()
                 print(f"py-spy: {out}")
@@ -79,7 +112,11 @@ def print_rows(rows):
     print("| shop | " + " | ".join(groups) + " | total CPU | wall ms per checkout |")
     print("|---|" + "---:|" * (len(groups) + 2))
     for label, (per, wall) in rows.items():
-        print(f"| {label} | " + " | ".join(f"{per.get(g, 0):.1f}" for g in groups) + f" | {sum(per.values()):.1f} | {wall:.1f} |")
+        print(
+            f"| {label} | "
+            + " | ".join(f"{per.get(g, 0):.1f}" for g in groups)
+            + f" | {sum(per.values()):.1f} | {wall:.1f} |"
+        )
 
 
 def ppid(pid):
@@ -125,7 +162,9 @@ def cpu(root, database):
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 command = (entry / "cmdline").read_bytes().decode(errors="replace")
-                if command.startswith("postgres: ") and f" {database} " in command.replace("_catalog ", " ").replace("_payments ", " "):
+                if command.startswith("postgres: ") and f" {database} " in command.replace("_catalog ", " ").replace(
+                    "_payments ", " "
+                ):
                     totals["postgres"] += ticks(int(entry.name)) / TICKS
     return totals
 

@@ -10,6 +10,7 @@ runs at two page numbers and two page sizes (they should not differ).
 
 Needs wrk (`apt-get install wrk`). A benchmark, not a test: it asserts nothing.
 """
+
 import argparse
 import os
 import re
@@ -33,8 +34,15 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/shop_bench"
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per URL and target; the median is shown (default 3)")
-    parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32; see docs/benchmarks.md for why not fewer)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs per URL and target; the median is shown (default 3)"
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        help="concurrent connections (default 32; see docs/benchmarks.md for why not fewer)",
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -46,14 +54,16 @@ def main():
     with BackgroundShop(env=env, log_path=log) as shop:
         shop.wait_until_ready()
         targets = {"facade": shop.url.rstrip("/"), "direct": f"http://{stack.address('monolith')}"}
-        print(f"Stack up (log: {log}); {args.rounds} x {args.duration} s per URL and target, "
-              f"{args.connections} connections, {os.cpu_count()} cores.\n")
+        print(
+            f"Stack up (log: {log}); {args.rounds} x {args.duration} s per URL and target, "
+            f"{args.connections} connections, {os.cpu_count()} cores.\n"
+        )
         for base in targets.values():  # warm up: first requests fill caches and open connections
             for path in PATHS:
                 wrk(base + path, argparse.Namespace(connections=args.connections, duration=2))
         results = {}
         for path in PATHS:
-            for round_ in range(args.rounds):
+            for _ in range(args.rounds):
                 for target, base in targets.items():
                     results.setdefault((path, target), []).append(wrk(base + path, args))
         print_table(results)
@@ -76,7 +86,9 @@ def ensure_database(url):
 def wrk(url, args):
     output = subprocess.run(
         ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
@@ -119,8 +131,12 @@ def print_query_counts(database_url):
 
     client = Client(HTTP_HOST="127.0.0.1")
     print("SQL queries per request (should not change with the page or its size):")
-    for url in ["/products/?page=1", "/products/?page=5", "/api/catalog/products/?page_size=5",
-                "/api/catalog/products/?page_size=100"]:
+    for url in [
+        "/products/?page=1",
+        "/products/?page=5",
+        "/api/catalog/products/?page_size=5",
+        "/api/catalog/products/?page_size=100",
+    ]:
         with CaptureQueriesContext(connection) as queries:
             status = client.get(url).status_code
         print(f"  {url:<40} {len(queries):>3} queries (HTTP {status})")

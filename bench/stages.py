@@ -21,6 +21,7 @@ the product's HTML page until every worker shows it: the delay is the adapter's 
 
 Needs wrk (`apt-get install wrk`). A benchmark, not a test: it asserts nothing.
 """
+
 import argparse
 import contextlib
 import os
@@ -54,11 +55,21 @@ CART_LINES = 3
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run (default 8)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per URL, stage and connection count; the median is shown (default 3)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="runs per URL, stage and connection count; the median is shown (default 3)",
+    )
     parser.add_argument("--connections", default="8,32", help="comma-separated connection counts (default 8,32)")
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 s per run: checks the set-up, not a measurement")
-    parser.add_argument("--server-url", default=os.environ.get("BENCH_SERVER_URL", DEFAULT_SERVER),
-                        help="PostgreSQL server; the databases shop_bench_stage* on it are dropped and made again")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round of 3 s per run: checks the set-up, not a measurement"
+    )
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("BENCH_SERVER_URL", DEFAULT_SERVER),
+        help="PostgreSQL server; the databases shop_bench_stage* on it are dropped and made again",
+    )
     parser.add_argument("--skip-price", action="store_true", help="leave out the price-change measurement")
     args = parser.parse_args()
     if args.quick:
@@ -72,8 +83,10 @@ def main():
         for shop in shops.values():
             shop.wait_until_ready(timeout=240)
         bases = {stage: shop.url.rstrip("/") for stage, shop in shops.items()}
-        print(f"Both shops up: stage 0 at {bases[0]}, stage 1 at {bases[1]} (logs: "
-              f"{shops[0].log_path}, {shops[1].log_path}); {os.cpu_count()} cores.")
+        print(
+            f"Both shops up: stage 0 at {bases[0]}, stage 1 at {bases[1]} (logs: "
+            f"{shops[0].log_path}, {shops[1].log_path}); {os.cpu_count()} cores."
+        )
 
         category = first_category(bases[0])
         cookies = {stage: cart_cookie(base) for stage, base in bases.items()}
@@ -85,8 +98,10 @@ def main():
             # answers, so at stage 1 every page waits for the catalog service (the worst case).
             "/products/?q=<new> (miss)": ("/products/", {}, stack.enter_context(lua_script(NEW_SEARCH_EACH_TIME))),
         }
-        print(f"{args.rounds} round(s) x {args.duration} s per URL, stage and connection count "
-              f"(connections: {', '.join(map(str, connection_counts))}).\n")
+        print(
+            f"{args.rounds} round(s) x {args.duration} s per URL, stage and connection count "
+            f"(connections: {', '.join(map(str, connection_counts))}).\n"
+        )
 
         for stage, base in bases.items():  # warm up: fill the caches, open the keepalive connections
             for path, headers, script in scenarios.values():
@@ -159,13 +174,24 @@ def first_category(base):
 
 def cart_cookie(base):
     """The Cookie header of a shopper with CART_LINES lines in the cart: CSRF token first, then POST /cart/add/."""
-    skus = [p["sku"] for p in requests.get(f"{base}/api/catalog/products/", params={"page_size": CART_LINES, "in_stock": "true"}, timeout=10).json()["results"]]
+    skus = [
+        p["sku"]
+        for p in requests.get(
+            f"{base}/api/catalog/products/", params={"page_size": CART_LINES, "in_stock": "true"}, timeout=10
+        ).json()["results"]
+    ]
     session = requests.Session()
-    session.get(f"{base}/products/{skus[0]}/", timeout=10).raise_for_status()  # its add-to-cart form sets the CSRF cookie
+    session.get(
+        f"{base}/products/{skus[0]}/", timeout=10
+    ).raise_for_status()  # its add-to-cart form sets the CSRF cookie
     token = session.cookies["csrftoken"]
     for sku in skus:
-        response = session.post(f"{base}/cart/add/", data={"csrfmiddlewaretoken": token, "sku": sku, "quantity": 1},
-                                headers={"Referer": f"{base}/products/"}, timeout=10)
+        response = session.post(
+            f"{base}/cart/add/",
+            data={"csrfmiddlewaretoken": token, "sku": sku, "quantity": 1},
+            headers={"Referer": f"{base}/products/"},
+            timeout=10,
+        )
         if response.status_code != 200:
             sys.exit(f"POST /cart/add/ {sku} at {base} answered {response.status_code}: {response.text[:2000]}")
     page = session.get(f"{base}/cart/", timeout=10)  # shows (and so clears) the "Added ..." messages
@@ -178,7 +204,9 @@ def cart_cookie(base):
     # Django sends the csrftoken cookie again with every page that has a form; the session (the
     # cart, in a signed cookie) must not change, or wrk would measure a different cart each time.
     if "sessionid=" in again.headers.get("set-cookie", "") or any(sku not in again.text for sku in skus):
-        print(f"  warning: the cart page at {base} does not settle with the same cookie: {again.headers.get('set-cookie')}")
+        print(
+            f"  warning: the cart page at {base} does not settle with the same cookie: {again.headers.get('set-cookie')}"
+        )
     return header
 
 
@@ -230,23 +258,34 @@ def to_ms(text):
 
 def print_table(results, scenarios, connection_counts):
     print("Through the facade; medians of the rounds. ratio = stage 1 req/s / stage 0 req/s (target >= 0.9).\n")
-    print(f"| {'page':<28} | {'conns':>5} | {'stage 0 req/s':>13} | {'p50 ms':>7} | {'p99 ms':>7} "
-          f"| {'stage 1 req/s':>13} | {'p50 ms':>7} | {'p99 ms':>7} | {'ratio':>5} |")
+    print(
+        f"| {'page':<28} | {'conns':>5} | {'stage 0 req/s':>13} | {'p50 ms':>7} | {'p99 ms':>7} "
+        f"| {'stage 1 req/s':>13} | {'p50 ms':>7} | {'p99 ms':>7} | {'ratio':>5} |"
+    )
     print(f"|{'-' * 30}|{'-' * 6}:|{'-' * 14}:|{'-' * 8}:|{'-' * 8}:|{'-' * 14}:|{'-' * 8}:|{'-' * 8}:|{'-' * 6}:|")
     for name in scenarios:
         for connections in connection_counts:
-            m = {stage: {key: statistics.median(run[key] for run in results[(name, connections, stage)])
-                         for key in ("rps", "p50", "p99")} for stage in STAGES}
+            m = {
+                stage: {
+                    key: statistics.median(run[key] for run in results[(name, connections, stage)])
+                    for key in ("rps", "p50", "p99")
+                }
+                for stage in STAGES
+            }
             ratio = m[1]["rps"] / m[0]["rps"]
-            print(f"| {name:<28} | {connections:>5} | {m[0]['rps']:>13.1f} | {m[0]['p50']:>7.1f} | {m[0]['p99']:>7.1f} "
-                  f"| {m[1]['rps']:>13.1f} | {m[1]['p50']:>7.1f} | {m[1]['p99']:>7.1f} | {ratio:>5.2f} |")
+            print(
+                f"| {name:<28} | {connections:>5} | {m[0]['rps']:>13.1f} | {m[0]['p50']:>7.1f} | {m[0]['p99']:>7.1f} "
+                f"| {m[1]['rps']:>13.1f} | {m[1]['p50']:>7.1f} | {m[1]['p99']:>7.1f} | {ratio:>5.2f} |"
+            )
 
 
 def price_change(base):
     """PATCH a price through the catalog service, order at once, poll the HTML page until it shows everywhere."""
     admin = requests.Session()
     admin.auth = ("admin", "admin")
-    product = requests.get(f"{base}/api/catalog/products/", params={"page_size": 1, "ordering": "-price"}, timeout=10).json()["results"][-1]
+    product = requests.get(
+        f"{base}/api/catalog/products/", params={"page_size": 1, "ordering": "-price"}, timeout=10
+    ).json()["results"][-1]
     sku, old = product["sku"], Decimal(product["price"])
     new = old + Decimal("1.11")
     page_url = f"{base}/products/{sku}/"
@@ -256,33 +295,49 @@ def price_change(base):
     # would all ride one of nginx's kept-alive upstream connections to one gunicorn worker, so
     # POLLERS clients ask at once, and nginx spreads them over the workers.
     before = poll(page_url, seconds=1.5)
-    print(f"Price change (stage 1): {sku} {old} -> {new} {product['currency']} through PATCH /api/catalog/products/{sku}/.")
+    print(
+        f"Price change (stage 1): {sku} {old} -> {new} {product['currency']} through PATCH /api/catalog/products/{sku}/."
+    )
     if not all(shows(old, html) for _, html in before):
         print(f"  warning: the product page did not always show the old price {old}; the poll below cannot be trusted.")
 
     changed_at = time.monotonic()
     response = admin.patch(f"{base}/api/catalog/products/{sku}/", json={"price": str(new)}, timeout=10)
     response.raise_for_status()
-    order = requests.post(f"{base}/api/orders/", timeout=10, json={
-        "email": "bench@example.com",
-        "shipping": {"name": "Bench", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"},
-        "lines": [{"sku": sku, "quantity": 1}],
-    })
+    order = requests.post(
+        f"{base}/api/orders/",
+        timeout=10,
+        json={
+            "email": "bench@example.com",
+            "shipping": {
+                "name": "Bench",
+                "line1": "1 Main St",
+                "city": "Berlin",
+                "postal_code": "10115",
+                "country": "DE",
+            },
+            "lines": [{"sku": sku, "quantity": 1}],
+        },
+    )
     ordered_after = time.monotonic() - changed_at
     order.raise_for_status()
     charged = Decimal(order.json()["lines"][0]["unit_price"])
     verdict = "the new price" if charged == new else ("THE OLD PRICE" if charged == old else "neither price")
-    print(f"  checkout: order {order.json()['number']} placed {ordered_after * 1000:.0f} ms after the PATCH "
-          f"charges unit_price {charged}: {verdict}.")
+    print(
+        f"  checkout: order {order.json()['number']} placed {ordered_after * 1000:.0f} ms after the PATCH "
+        f"charges unit_price {charged}: {verdict}."
+    )
 
     # Poll for 8 s (the cache's 5 s and room to spare), POLLERS clients at once.
     seen = [(at - changed_at, html) for at, html in poll(page_url, seconds=8 - (time.monotonic() - changed_at))]
     old_times = [at for at, html in seen if shows(old, html)]
     new_times = [at for at, html in seen if shows(new, html)]
-    print(f"  HTML product page ({len(seen)} polls by {POLLERS} clients at once, for 8 s after the PATCH): "
-          f"the new price first at {fmt(min(new_times, default=None))}, the old one last at "
-          f"{fmt(max(old_times, default=None))}; from {fmt(min(new_times, default=None) if not old_times else max(old_times))} "
-          "on, every answer showed the new price.")
+    print(
+        f"  HTML product page ({len(seen)} polls by {POLLERS} clients at once, for 8 s after the PATCH): "
+        f"the new price first at {fmt(min(new_times, default=None))}, the old one last at "
+        f"{fmt(max(old_times, default=None))}; from {fmt(min(new_times, default=None) if not old_times else max(old_times))} "
+        "on, every answer showed the new price."
+    )
     if old_times and max(old_times) > 5.5:
         print("  warning: the old price showed longer than the adapter's 5 s cache.")
 
@@ -303,7 +358,9 @@ def poll(url, seconds):
         return seen
 
     with ThreadPoolExecutor(POLLERS) as pool:
-        return sorted((item for seen in pool.map(lambda _: client(), range(POLLERS)) for item in seen), key=lambda item: item[0])
+        return sorted(
+            (item for seen in pool.map(lambda _: client(), range(POLLERS)) for item in seen), key=lambda item: item[0]
+        )
 
 
 def fmt(seconds):

@@ -19,6 +19,7 @@ default sample rate (monolith/core/tracing.py) is the highest whose ratio stays 
 
 A benchmark, not a test: it asserts nothing.
 """
+
 import argparse
 import contextlib
 import os
@@ -45,27 +46,42 @@ TARGET_RATIO = 0.9
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stage", type=int, default=2, choices=(0, 1, 2), help="the stage of all three shops (default 2)")
+    parser.add_argument(
+        "--stage", type=int, default=2, choices=(0, 1, 2), help="the stage of all three shops (default 2)"
+    )
     parser.add_argument("--duration", type=float, default=8, help="seconds per run (default 8)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per shop and client count; the median is shown (default 3)")
-    parser.add_argument("--clients", default="4,16", help="comma-separated numbers of concurrent clients (default 4,16)")
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 s per run: checks the set-up, not a measurement")
-    parser.add_argument("--server-url", default=os.environ.get("BENCH_SERVER_URL", kit.DEFAULT_SERVER),
-                        help=f"PostgreSQL server; the databases {kit.DATABASE_PREFIX}* on it are dropped and made again")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs per shop and client count; the median is shown (default 3)"
+    )
+    parser.add_argument(
+        "--clients", default="4,16", help="comma-separated numbers of concurrent clients (default 4,16)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round of 3 s per run: checks the set-up, not a measurement"
+    )
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("BENCH_SERVER_URL", kit.DEFAULT_SERVER),
+        help=f"PostgreSQL server; the databases {kit.DATABASE_PREFIX}* on it are dropped and made again",
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 3
     client_counts = [int(count) for count in args.clients.split(",")]
 
     with contextlib.ExitStack() as stack:
-        shops = {label: stack.enter_context(kit.start_shop(label, args.stage, env, args.server_url))
-                 for label, env in SHOPS.items()}
+        shops = {
+            label: stack.enter_context(kit.start_shop(label, args.stage, env, args.server_url))
+            for label, env in SHOPS.items()
+        }
         for shop in shops.values():
             shop.wait_until_ready(timeout=240)
         bases = {label: shop.url.rstrip("/") for label, shop in shops.items()}
         for label, shop in shops.items():
-            print(f"{label}: `shop up --stage {args.stage}` {' '.join(f'{k}={v}' for k, v in SHOPS[label].items())} "
-                  f"at {bases[label]} (log: {shop.log_path})")
+            print(
+                f"{label}: `shop up --stage {args.stage}` {' '.join(f'{k}={v}' for k, v in SHOPS[label].items())} "
+                f"at {bases[label]} (log: {shop.log_path})"
+            )
         print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}.")
         skus = {label: kit.stock_up(base) for label, base in bases.items()}
         for label, base in bases.items():  # warm up: connections, caches, the adapters' sessions
@@ -84,19 +100,27 @@ def main():
         print()
         kit.print_statuses(statuses)
         for label, shop in shops.items():
-            spans = sum(1 for path in (Path(shop.env["SHOP_RUN_DIR"]) / "traces").glob("*.jsonl")
-                        for _ in path.open())
+            spans = sum(1 for path in (Path(shop.env["SHOP_RUN_DIR"]) / "traces").glob("*.jsonl") for _ in path.open())
             print(f"{label}: {spans} spans written.")
 
 
 def print_table(results, client_counts, args):
-    m = {key: {name: statistics.median(run[name] for run in runs) for name in ("rate", "p50")}
-         for key, runs in results.items()}
-    print(f"Checkouts at stage {args.stage} through the facade, {args.rounds} round(s) x {args.duration:g} s; "
-          f"medians of the rounds. ratio = checkouts/s of the shop / of '{BASELINE}' (target >= {TARGET_RATIO}).\n")
+    m = {
+        key: {name: statistics.median(run[name] for run in runs) for name in ("rate", "p50")}
+        for key, runs in results.items()
+    }
+    print(
+        f"Checkouts at stage {args.stage} through the facade, {args.rounds} round(s) x {args.duration:g} s; "
+        f"medians of the rounds. ratio = checkouts/s of the shop / of '{BASELINE}' (target >= {TARGET_RATIO}).\n"
+    )
     traced = [label for label in SHOPS if label != BASELINE]
-    print("| clients | " + " | ".join(f"{label} co/s | p50 ms" for label in SHOPS) + " | "
-          + " | ".join(f"{label} ratio" for label in traced) + " |")
+    print(
+        "| clients | "
+        + " | ".join(f"{label} co/s | p50 ms" for label in SHOPS)
+        + " | "
+        + " | ".join(f"{label} ratio" for label in traced)
+        + " |"
+    )
     print("|" + "---:|" * (1 + 2 * len(SHOPS) + len(traced)))
     for clients in client_counts:
         cells = [f"{clients:>7}"]

@@ -3,6 +3,7 @@
 Beside urls.py rather than in core: /readyz reports the migration's stage, which the strangler
 app records, and core imports no context.
 """
+
 from django.db import connection, transaction
 from django.http import JsonResponse
 

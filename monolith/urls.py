@@ -1,4 +1,5 @@
 """The monolith's URLs. Each context owns its prefixes: the facade moves traffic by prefix."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView

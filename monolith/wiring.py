@@ -19,6 +19,7 @@ For tests, two ways to change what is served (never by reaching into this module
 
 Outside the block, the adapters served before it are served again.
 """
+
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,7 +93,9 @@ def override(*, catalog: CatalogPort | None = None, payments: PaymentsPort | Non
     global _built, _overrides
     saved = _built, _overrides
     _built = {}
-    _overrides = {port: adapter for port, adapter in (("catalog", catalog), ("payments", payments)) if adapter is not None}
+    _overrides = {
+        port: adapter for port, adapter in (("catalog", catalog), ("payments", payments)) if adapter is not None
+    }
     try:
         yield
     finally:

@@ -1,4 +1,5 @@
 """`python -m shopctl` is the `shop` command."""
+
 from shopctl.cli import main
 
 main()

@@ -6,6 +6,7 @@ It runs the real command, so these start the shop exactly as a developer does:
         shop.wait_until_ready()
         requests.get(shop.url + "api/catalog/products/")
 """
+
 import os
 import re
 import signal
@@ -52,8 +53,12 @@ class BackgroundShop:
         stack.check_ports_free(stack.servers(self.names), self.env)
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
-                self.argv, cwd=stack.REPO, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT,
+                self.argv,
+                cwd=stack.REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 # Its own process group, so that stop() reaches `manage.py migrate` too, and
                 # Ctrl-C in the caller's terminal leaves the stopping to stop().
                 start_new_session=True,
@@ -83,19 +88,30 @@ class BackgroundShop:
             self._process.wait()
 
     def switch(
-        self, stage: int, timeout: float = 300, env: Mapping[str, str] | None = None,
+        self,
+        stage: int,
+        timeout: float = 300,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess:
         """`shop stage <stage>` for this shop, with its environment (or env: the command finds the rest
         in the run folder); its output (stdout and stderr together) and exit code."""
         return self.command("stage", str(stage), timeout=timeout, env=env)
 
     def command(
-        self, *args: str, timeout: float = 300, env: Mapping[str, str] | None = None,
+        self,
+        *args: str,
+        timeout: float = 300,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess:
         """`shop <args>` for this shop, as switch() runs `shop stage`."""
         return subprocess.run(
-            [sys.executable, "-m", "shopctl", *args], cwd=stack.REPO, env=self.env if env is None else dict(env),
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "-m", "shopctl", *args],
+            cwd=stack.REPO,
+            env=self.env if env is None else dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def output(self) -> str:

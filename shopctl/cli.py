@@ -5,7 +5,9 @@ stage while it runs, `shop status` says what answers where, `shop load` sends sh
 Every command but `up` acts on the shop running in the run folder, with what `shop up` recorded
 there (shopctl.state): from any terminal, with no environment set.
 """
+
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -23,35 +25,49 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start the shop in the foreground; Ctrl-C stops it")
     up_parser.add_argument(
-        "--stage", type=int, choices=sorted(stack.STAGE_ROUTES), default=None,
+        "--stage",
+        type=int,
+        choices=sorted(stack.STAGE_ROUTES),
+        default=None,
         help="how far the monolith has been taken apart; the data moves before anything serves "
-             "(default: the stage it was at, 0 the first time)",
+        "(default: the stage it was at, 0 the first time)",
     )
     up_parser.add_argument(
-        "only", nargs="*", metavar="PROCESS",
+        "only",
+        nargs="*",
+        metavar="PROCESS",
         help="start only these of the stage's processes (default: all of them)",
     )
     stage_parser = commands.add_parser(
-        "stage", help="move the running shop to another stage: data, the monolith's adapters, the facade's routes",
+        "stage",
+        help="move the running shop to another stage: data, the monolith's adapters, the facade's routes",
     )
     stage_parser.add_argument("stage", type=int, choices=sorted(stack.STAGE_ROUTES))
     commands.add_parser("status", help="the stage, each process's /healthz and who serves each URL prefix")
     commands.add_parser("down", help="stop the running shop, from any terminal")
     reset_parser = commands.add_parser(
-        "reset", help="start over: stage 0 and fresh seed data (every order, cart and change is deleted)",
+        "reset",
+        help="start over: stage 0 and fresh seed data (every order, cart and change is deleted)",
     )
     reset_parser.add_argument("--yes", action="store_true", help="do not ask first")
     load_parser = commands.add_parser(
-        "load", help="send shoppers through the running shop's facade, with a live table by page and process",
+        "load",
+        help="send shoppers through the running shop's facade, with a live table by page and process",
     )
     load_parser.add_argument("--duration", type=float, default=60, help="seconds to run (default 60, at most 3600)")
-    load_parser.add_argument("--users", type=int, default=10,
-                             help="simultaneous users (default 10: 8 shoppers, 2 API readers)")
-    load_parser.add_argument("--rate", type=float, default=None,
-                             help="pages per second in all (default: each user thinks 1-3 s between pages)")
+    load_parser.add_argument(
+        "--users", type=int, default=10, help="simultaneous users (default 10: 8 shoppers, 2 API readers)"
+    )
+    load_parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="pages per second in all (default: each user thinks 1-3 s between pages)",
+    )
     load_parser.add_argument("--url", default=None, help="the facade (default: the running shop's); 127.0.0.1 only")
-    load_parser.add_argument("--summary-json", type=Path, default=None,
-                             help="also write the summary to this file, as JSON")
+    load_parser.add_argument(
+        "--summary-json", type=Path, default=None, help="also write the summary to this file, as JSON"
+    )
     trace.add_parser(commands)
     args = parser.parse_args(argv)
     try:
@@ -99,7 +115,8 @@ def up(stage: int | None, only: list[str]) -> int:
             stage = stack.prepare(stage, names)
             addresses = {f"{name.upper()}_ADDR": stack.address(name) for name in stack.DEFAULT_ADDRESSES}
             return stack.run(
-                supervisor, names,
+                supervisor,
+                names,
                 when_started=lambda: state.record(run_dir, names, supervisor.pids(), {**os.environ, **addresses}),
                 when_ready=lambda: _welcome(stage, names),
             )
@@ -145,10 +162,8 @@ def reset(yes: bool, running: bool) -> int:
 
 
 def _signal(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def _load(args: argparse.Namespace, argv: list[str] | None) -> None:
@@ -157,11 +172,13 @@ def _load(args: argparse.Namespace, argv: list[str] | None) -> None:
     with the same arguments, which comes back here to run it."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is None or not monkey.is_module_patched("ssl"):
-        rest = (sys.argv[1:] if argv is None else argv)
-        os.execv(sys.executable, [sys.executable, "-m", "shopctl.load", *rest[rest.index("load") + 1:]])
+        rest = sys.argv[1:] if argv is None else argv
+        os.execv(sys.executable, [sys.executable, "-m", "shopctl.load", *rest[rest.index("load") + 1 :]])
     from shopctl import load
-    sys.exit(load.run(url=args.url, duration=args.duration, users=args.users, rate=args.rate,
-                      summary_json=args.summary_json))
+
+    sys.exit(
+        load.run(url=args.url, duration=args.duration, users=args.users, rate=args.rate, summary_json=args.summary_json)
+    )
 
 
 def stage(number: int) -> int:
@@ -175,12 +192,16 @@ def stage(number: int) -> int:
 def _welcome(stage: int, names: list[str]) -> None:
     url = stack.url(names)
     if names == ["catalog"]:
-        print(f"\nThe catalog service is up (stage {stage}): {url}api/catalog/ (admin / admin). Ctrl-C stops it.\n", flush=True)
+        print(
+            f"\nThe catalog service is up (stage {stage}): {url}api/catalog/ (admin / admin). Ctrl-C stops it.\n",
+            flush=True,
+        )
         return
     owner = "the catalog service" if "catalog" in stack.STAGE_ROUTES[stage].values() else "the monolith"
     service = "".join(
         f"  {name:10} http://{stack.address(name)}/admin/  (the {name} service itself, admin / admin)\n"
-        for name in stack.SERVICES if name in names
+        for name in stack.SERVICES
+        if name in names
     )
     other = stage + 1 if stage < max(stack.STAGE_ROUTES) else stage - 1
     print(

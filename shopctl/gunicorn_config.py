@@ -4,6 +4,7 @@
 
 The address comes from the command line, because each process has its own.
 """
+
 import multiprocessing
 import os
 import shutil
@@ -31,10 +32,7 @@ graceful_timeout = 4
 
 accesslog = "-"
 # The combined format plus the time taken and the request id the response carries.
-access_log_format = (
-    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
-    " request_id=%({x-request-id}o)s"
-)
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
 
 # gunicorn 25.1+ opens a control socket at one path per user; two stacks at once (the end-to-end
 # tests run two) would fight over it, and nothing here uses it.
@@ -57,6 +55,8 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
 def post_fork(server, worker):
     # Tracing starts in each worker, after the fork: the SDK's batch processor runs a thread, and
     # a fork does not copy threads (monolith/core/tracing.py).

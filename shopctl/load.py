@@ -14,6 +14,7 @@ prints the same figures over the whole run; the exit code is 1 when any request 
 It only ever sends to 127.0.0.1: a load generator pointed at someone else's site by a typo is
 an attack.
 """
+
 import json
 import logging
 import signal
@@ -64,10 +65,15 @@ class Tally:
     def record(self, request_type, name, response_time, response_length, response=None, exception=None, **kwargs):
         """Locust's `request` event."""
         headers = getattr(response, "headers", None) or {}
-        self.samples.append(Sample(
-            at=time.monotonic(), page=name, served_by=headers.get("X-Served-By", "none"),
-            ms=response_time, failure=None if exception is None else str(exception)[:120],
-        ))
+        self.samples.append(
+            Sample(
+                at=time.monotonic(),
+                page=name,
+                served_by=headers.get("X-Served-By", "none"),
+                ms=response_time,
+                failure=None if exception is None else str(exception)[:120],
+            )
+        )
 
     def rows(self, key: str, window: float | None = WINDOW) -> list[dict]:
         """One row per value of key ("page" or "served_by"): requests and errors over the run,
@@ -85,11 +91,15 @@ class Tally:
         order = workload.PAGE_TYPES if key == "page" else sorted(totals)
         return [
             {
-                key: name, "requests": totals[name], "errors": errors[name],
+                key: name,
+                "requests": totals[name],
+                "errors": errors[name],
                 "rps": round(len(recent[name]) / span, 2),
-                "p50_ms": _percentile(recent[name], 0.50), "p95_ms": _percentile(recent[name], 0.95),
+                "p50_ms": _percentile(recent[name], 0.50),
+                "p95_ms": _percentile(recent[name], 0.95),
             }
-            for name in [*order, *sorted(set(totals) - set(order))] if totals[name]
+            for name in [*order, *sorted(set(totals) - set(order))]
+            if totals[name]
         ]
 
     def failures(self) -> Counter:
@@ -97,8 +107,10 @@ class Tally:
 
     def summary(self) -> dict:
         """The whole run as data (`--summary-json`): the comparison kit and the tests read this."""
+
         def by(key):
             return {row.pop(key): row for row in self.rows(key, window=None)}
+
         return {
             "seconds": round(time.monotonic() - self.started, 1),
             "user_agent": workload.USER_AGENT,

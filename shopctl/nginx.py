@@ -1,4 +1,5 @@
 """The facade's nginx: its config rendered from proxy/nginx.conf with the stage's routes, checked, and its command line."""
+
 import grp
 import os
 import pwd
@@ -58,7 +59,10 @@ def routes_in(path: Path) -> dict[str, str]:
 
 
 def render(
-    prefix: Path, stage: int, addresses: Mapping[str, str], limits: Mapping[str, str] | None = None,
+    prefix: Path,
+    stage: int,
+    addresses: Mapping[str, str],
+    limits: Mapping[str, str] | None = None,
 ) -> Path:
     """Write prefix/nginx.conf: the facade at addresses["facade"], routing as proxy/routes/stage-<stage>.conf says,
     with the rate limits given (by default, LIMIT_DEFAULTS overridden from the environment).
@@ -68,8 +72,10 @@ def render(
     """
     found, expected = routes_in(route_file(stage)), stages.routes(stage)
     if found != expected:
-        raise ShopError(f"{route_file(stage)} routes {found or 'nothing'}, but at stage {stage} the stage table "
-                        f"(monolith/strangler/stages.py) sends {expected or 'nothing'} to a service.")
+        raise ShopError(
+            f"{route_file(stage)} routes {found or 'nothing'}, but at stage {stage} the stage table "
+            f"(monolith/strangler/stages.py) sends {expected or 'nothing'} to a service."
+        )
     text = _Placeholders(TEMPLATE.read_text()).safe_substitute(
         **rate_limits(os.environ if limits is None else limits),
         FACADE_ADDR=addresses["facade"],
@@ -165,9 +171,13 @@ def _master_pid(prefix: Path) -> int:
     try:
         pid = int((prefix / "nginx.pid").read_text())
     except (OSError, ValueError):
-        raise ShopError(f"The facade is not running: no pid in {prefix / 'nginx.pid'}. Start the shop with `shop up`.") from None
+        raise ShopError(
+            f"The facade is not running: no pid in {prefix / 'nginx.pid'}. Start the shop with `shop up`."
+        ) from None
     if not Path(f"/proc/{pid}").exists():
-        raise ShopError(f"The facade is not running (pid {pid} from {prefix / 'nginx.pid'} is gone). Start the shop with `shop up`.")
+        raise ShopError(
+            f"The facade is not running (pid {pid} from {prefix / 'nginx.pid'} is gone). Start the shop with `shop up`."
+        )
     return pid
 
 

@@ -12,6 +12,7 @@ PostgreSQL refuses to run as root, so under root the cluster runs as the `postgr
 when that user cannot reach the run folder (a checkout under /root, say), the cluster lives in its
 home instead, in a folder named after the run folder (data_dir()).
 """
+
 import hashlib
 import os
 import pwd
@@ -56,8 +57,13 @@ class Cluster:
 
     def command(self) -> list[str]:
         return [
-            str(self.bin / "postgres"), "-D", str(self.data),
-            "-c", "listen_addresses=", "-c", f"unix_socket_directories={self.data}",
+            str(self.bin / "postgres"),
+            "-D",
+            str(self.data),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            f"unix_socket_directories={self.data}",
         ]
 
 
@@ -97,9 +103,22 @@ def initialise(cluster: Cluster) -> None:
             os.chown(folder, cluster.user.pw_uid, cluster.user.pw_gid)
     cluster.data.chmod(0o700)
     result = subprocess.run(
-        [str(cluster.bin / "initdb"), "-D", str(cluster.data), "-U", SUPERUSER, "--auth=trust",
-         "-E", "UTF8", "--locale=C", "--no-instructions"],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, preexec_fn=tied_to_parent(user=cluster.user),
+        [
+            str(cluster.bin / "initdb"),
+            "-D",
+            str(cluster.data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-instructions",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        preexec_fn=tied_to_parent(user=cluster.user),
     )
     if result.returncode != 0:
         raise ShopError(f"initdb failed for {cluster.data}:\n{result.stdout}{result.stderr}")

@@ -10,6 +10,7 @@ processes counts 1/N in each, so the sum over a kind's processes (gunicorn's mas
 PostgreSQL's backends and their shared buffers) is what the kind really holds, where summing RSS
 would count shared pages again in every process.
 """
+
 import contextlib
 import os
 from collections import Counter

@@ -23,6 +23,7 @@ both produce the same report format and a teacher can regenerate a report from i
 Stages are string keys (JSON's), in the order of "stages". Every figure is optional: a chart or a
 table row without data says so instead of failing, so a partial run still gives a report.
 """
+
 import argparse
 import csv
 import json
@@ -31,13 +32,18 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on a server, in CI or over ssh
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 # One colour per stage and per process, the same in every chart of every report.
 STAGE_COLOURS = {"0": "#4c72b0", "1": "#dd8452", "2": "#55a868"}
 PROCESS_COLOURS = {
-    "facade": "#8172b3", "monolith": "#4c72b0", "catalog": "#dd8452", "payments": "#55a868",
-    "relay": "#937860", "postgres": "#64b5cd", "load": "#bbbbbb",
+    "facade": "#8172b3",
+    "monolith": "#4c72b0",
+    "catalog": "#dd8452",
+    "payments": "#55a868",
+    "relay": "#937860",
+    "postgres": "#64b5cd",
+    "load": "#bbbbbb",
 }
 PERCENTILES = ("p50", "p95", "p99")
 
@@ -74,7 +80,7 @@ def page_types(results: dict) -> list[str]:
         for page in results.get("pages", {}).get(stage, {}):
             if page != "all" and page not in seen:
                 seen.append(page)
-    return seen + ["all"]
+    return [*seen, "all"]
 
 
 def ratio(value, base):
@@ -114,10 +120,19 @@ def _write_csv(results, folder):
         for stage in stages(results):
             for page, row in results.get("pages", {}).get(stage, {}).items():
                 requests, failures = row.get("requests", 0), row.get("failures", 0)
-                writer.writerow([
-                    stage, page, requests, failures, round(failures / requests, 4) if requests else "",
-                    row.get("rps"), row.get("p50"), row.get("p95"), row.get("p99"),
-                ])
+                writer.writerow(
+                    [
+                        stage,
+                        page,
+                        requests,
+                        failures,
+                        round(failures / requests, 4) if requests else "",
+                        row.get("rps"),
+                        row.get("p50"),
+                        row.get("p95"),
+                        row.get("p99"),
+                    ]
+                )
     with open(folder / "processes.csv", "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["stage", "process", "cpu_ms_per_request", "rss_mib"])
@@ -157,8 +172,9 @@ def _throughput_chart(results, path):
     if not any(values):
         _no_data(axes, "throughput")
         return _save(figure, path)
-    bars = axes.bar([f"stage {s}" for s in labels], [v or 0 for v in values],
-                    color=[STAGE_COLOURS.get(s, "#999") for s in labels])
+    bars = axes.bar(
+        [f"stage {s}" for s in labels], [v or 0 for v in values], color=[STAGE_COLOURS.get(s, "#999") for s in labels]
+    )
     base = values[0] if labels and labels[0] == "0" else None
     for bar, value in zip(bars, values, strict=True):
         text = _fmt(value)
@@ -187,8 +203,13 @@ def _latency_chart(results, path):
         axes.bar(xs, p50, width, color=STAGE_COLOURS.get(stage, "#999"), label=f"stage {stage} p50")
         for key, marker in (("p95", "_"), ("p99", "x")):
             values = [_page(results, stage, page).get(key) for page in pages]
-            axes.scatter([x for x, v in zip(xs, values, strict=True) if v],
-                         [v for v in values if v], marker=marker, s=60, color=STAGE_COLOURS.get(stage, "#999"))
+            axes.scatter(
+                [x for x, v in zip(xs, values, strict=True) if v],
+                [v for v in values if v],
+                marker=marker,
+                s=60,
+                color=STAGE_COLOURS.get(stage, "#999"),
+            )
     # The markers' meaning once, in grey, whatever the stage's colour.
     axes.scatter([], [], marker="_", s=60, color="#555", label="p95")
     axes.scatter([], [], marker="x", s=60, color="#555", label="p99")
@@ -215,8 +236,13 @@ def _stacked_chart(results, path, field, ylabel, title, what):
     bottoms = [0.0] * len(labels)
     for process in processes:
         values = [results["processes"].get(stage, {}).get(process, {}).get(field) or 0 for stage in labels]
-        axes.bar([f"stage {s}" for s in labels], values, bottom=bottoms, label=process,
-                 color=PROCESS_COLOURS.get(process, "#999"))
+        axes.bar(
+            [f"stage {s}" for s in labels],
+            values,
+            bottom=bottoms,
+            label=process,
+            color=PROCESS_COLOURS.get(process, "#999"),
+        )
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     for index, total in enumerate(bottoms):
         axes.annotate(_fmt(total), (index, total), ha="center", va="bottom", fontsize=9)
@@ -228,13 +254,20 @@ def _stacked_chart(results, path, field, ylabel, title, what):
 
 
 def _cpu_chart(results, path):
-    return _stacked_chart(results, path, "cpu_ms_per_request", "CPU milliseconds per request",
-                          "CPU per request, by process (lower is better)", "CPU")
+    return _stacked_chart(
+        results,
+        path,
+        "cpu_ms_per_request",
+        "CPU milliseconds per request",
+        "CPU per request, by process (lower is better)",
+        "CPU",
+    )
 
 
 def _memory_chart(results, path):
-    return _stacked_chart(results, path, "rss_mib", "resident memory, MiB",
-                          "Memory of the stage's processes (lower is better)", "memory")
+    return _stacked_chart(
+        results, path, "rss_mib", "resident memory, MiB", "Memory of the stage's processes (lower is better)", "memory"
+    )
 
 
 def _timeline_chart(results, path):
@@ -248,11 +281,18 @@ def _timeline_chart(results, path):
             series.setdefault(row["page"], []).append(row)
         for page, points in series.items():
             errors.plot([p["t"] for p in points], [p["failures"] for p in points], label=page, linewidth=1.2)
-            latency.plot([p["t"] for p in points], [p.get("p95") or float("nan") for p in points], label=page, linewidth=1.2)
+            latency.plot(
+                [p["t"] for p in points], [p.get("p95") or float("nan") for p in points], label=page, linewidth=1.2
+            )
         for axes in (errors, latency):
             if fault.get("start_s") is not None:
-                axes.axvspan(fault["start_s"], fault.get("end_s") or fault["start_s"], color="#d62728", alpha=0.12,
-                             label="fault injected")
+                axes.axvspan(
+                    fault["start_s"],
+                    fault.get("end_s") or fault["start_s"],
+                    color="#d62728",
+                    alpha=0.12,
+                    label="fault injected",
+                )
             axes.set_xlabel("seconds since the load started")
         errors.set_ylim(bottom=0)
         errors.set_ylabel("failed requests per second")
@@ -289,9 +329,11 @@ def _markdown(results, charts):
     if results.get("fault"):
         fault = results["fault"]
         lines += [
-            f"## The fault: {fault.get('name')}", "",
+            f"## The fault: {fault.get('name')}",
+            "",
             f"{fault.get('description', '')} Injected from {fault.get('start_s')} s to {fault.get('end_s')} s "
-            "after the load started.", "",
+            "after the load started.",
+            "",
         ]
     lines += ["## Throughput", "", f"![throughput per stage]({charts['throughput']})", ""]
     header = "| page type | " + " | ".join(f"stage {s} req/s" for s in labels)
@@ -301,12 +343,17 @@ def _markdown(results, charts):
     for page in page_types(results):
         row = [_fmt(_page(results, s, page).get("rps")) for s in labels]
         if base:
-            row += [_fmt_ratio(ratio(_page(results, s, page).get("rps"), _page(results, base, page).get("rps")))
-                    for s in labels if s != base]
+            row += [
+                _fmt_ratio(ratio(_page(results, s, page).get("rps"), _page(results, base, page).get("rps")))
+                for s in labels
+                if s != base
+            ]
         lines.append(f"| {page} | " + " | ".join(row) + " |")
     lines += ["", "## Latency and errors", "", f"![latency per page type]({charts['latency']})", ""]
-    lines += ["| page type | stage | requests | errors | error rate | p50 ms | p95 ms | p99 ms | p50 / stage 0 |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "| page type | stage | requests | errors | error rate | p50 ms | p95 ms | p99 ms | p50 / stage 0 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for page in page_types(results):
         for stage in labels:
             row = _page(results, stage, page)
@@ -319,20 +366,34 @@ def _markdown(results, charts):
                 f"| {page} | {stage} | {requests:,} | {failures:,} | {rate} | {_fmt(row.get('p50'))} | "
                 f"{_fmt(row.get('p95'))} | {_fmt(row.get('p99'))} | {_fmt_ratio(p50_ratio)} |"
             )
-    lines += ["", "## CPU and memory by process", "", f"![CPU per request]({charts['cpu']})", "",
-              f"![memory by process]({charts['memory']})", ""]
+    lines += [
+        "",
+        "## CPU and memory by process",
+        "",
+        f"![CPU per request]({charts['cpu']})",
+        "",
+        f"![memory by process]({charts['memory']})",
+        "",
+    ]
     lines += ["| stage | process | CPU ms per request | memory MiB |", "|---:|---|---:|---:|"]
     for stage in labels:
         for process, row in results.get("processes", {}).get(stage, {}).items():
-            lines.append(f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('rss_mib'))} |")
+            lines.append(
+                f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('rss_mib'))} |"
+            )
         total = cpu_total(results, stage)
         ratio_text = ""
         if base and stage != base:
             ratio_text = f" (× {_fmt(ratio(total, cpu_total(results, base)), 2)} of stage 0)"
         lines.append(f"| {stage} | **all** | **{_fmt(total, 2)}**{ratio_text} | |")
     if results.get("per_request"):
-        lines += ["", "## Work per request", "", "| stage | SQL queries per request | service calls per request |",
-                  "|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Work per request",
+            "",
+            "| stage | SQL queries per request | service calls per request |",
+            "|---:|---:|---:|",
+        ]
         for stage in labels:
             row = results["per_request"].get(stage, {})
             lines.append(f"| {stage} | {_fmt(row.get('sql_queries'), 2)} | {_fmt(row.get('service_calls'), 2)} |")
@@ -340,16 +401,30 @@ def _markdown(results, charts):
         lines += ["", "## Second by second", "", f"![timeline]({charts['timeline']})", ""]
         for stage in labels:
             recovered = results.get("recovery_s", {}).get(stage)
-            text = "did not recover before the load ended" if recovered is None else f"recovered {recovered:.1f} s after the fault was removed"
+            text = (
+                "did not recover before the load ended"
+                if recovered is None
+                else f"recovered {recovered:.1f} s after the fault was removed"
+            )
             lines.append(f"- stage {stage}: {text}.")
     if results.get("data_check"):
-        lines += ["", "## Nothing lost?", "", "| stage | " + " | ".join(_data_keys(results)) + " |",
-                  "|---:|" + "---:|" * len(_data_keys(results))]
+        lines += [
+            "",
+            "## Nothing lost?",
+            "",
+            "| stage | " + " | ".join(_data_keys(results)) + " |",
+            "|---:|" + "---:|" * len(_data_keys(results)),
+        ]
         for stage in labels:
             check = results["data_check"].get(stage, {})
             lines.append(f"| {stage} | " + " | ".join(str(check.get(key, "–")) for key in _data_keys(results)) + " |")
-    lines += ["", "Raw figures: `results.json`, `pages.csv`, `processes.csv`"
-              + (", `timeline.csv`" if results.get("timeline") else "") + ".", ""]
+    lines += [
+        "",
+        "Raw figures: `results.json`, `pages.csv`, `processes.csv`"
+        + (", `timeline.csv`" if results.get("timeline") else "")
+        + ".",
+        "",
+    ]
     return "\n".join(lines)
 
 

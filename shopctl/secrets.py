@@ -12,6 +12,7 @@ restart; deleting it (with the shop stopped) rotates them all (docs/running.md, 
 A variable of the same name in the environment wins over the file, for a shop whose secrets come
 from elsewhere.
 """
+
 import os
 import secrets
 import sys
@@ -63,7 +64,9 @@ def _write(path: Path, values: dict[str, str]) -> None:
     # 0600 from the start: the file is never readable by others, not even for a moment.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
-        file.write("# The local run's secrets (shopctl/secrets.py). To rotate them, stop the shop and delete this file.\n")
+        file.write(
+            "# The local run's secrets (shopctl/secrets.py). To rotate them, stop the shop and delete this file.\n"
+        )
         file.writelines(f"{name}={value}\n" for name, value in values.items())
     os.replace(temporary, path)  # whole or not at all, for a `shop up` reading it at the same moment
 

@@ -4,6 +4,8 @@ under the supervisor (shopctl.supervisor).
 `shop up` calls start_databases(), prepare() and run(); the end-to-end tests and the benchmarks
 start `shop up` itself (shopctl.background), so every way of running the shop goes through here.
 """
+
+import contextlib
 import os
 import shlex
 import signal
@@ -19,8 +21,8 @@ import requests
 
 from monolith.strangler import stages
 from shopctl import ShopError, nginx, postgres, state
-from shopctl.supervisor import Supervisor, tied_to_parent
 from shopctl import secrets as run_secrets
+from shopctl.supervisor import Supervisor, tied_to_parent
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,7 +60,9 @@ GUNICORN_CONFIGS = {
 SEED_COMMANDS = {"catalog": "seed_catalog", "payments": "seed_payments"}
 # The variable naming each Django project's database (environment() gives a service its own as DATABASE_URL).
 DATABASE_VARIABLES = {
-    "monolith": "DATABASE_URL", "catalog": "CATALOG_DATABASE_URL", "payments": "PAYMENTS_DATABASE_URL",
+    "monolith": "DATABASE_URL",
+    "catalog": "CATALOG_DATABASE_URL",
+    "payments": "PAYMENTS_DATABASE_URL",
 }
 # How long the services started for a data move may take to answer /readyz.
 SERVICE_READY_WITHIN = 60  # seconds
@@ -221,7 +225,10 @@ def switch(stage: int) -> int:
             render_facade(after)
             nginx.reload(prefix)
             moving = ", ".join(sorted(STAGE_ROUTES[after + 1].keys() - STAGE_ROUTES[after].keys()))
-            print(f"Facade reloaded: {_routes(after)}; the monolith passes {moving} on until the data is back.", flush=True)
+            print(
+                f"Facade reloaded: {_routes(after)}; the monolith passes {moving} on until the data is back.",
+                flush=True,
+            )
             _manage("monolith", "set_stage", str(after), "--live")
     return recorded
 
@@ -243,9 +250,13 @@ def reset_stopped() -> str:
     own = [name for name, variable in DATABASE_VARIABLES.items() if variable not in postgres.missing()]
     _reseed(own)
     owners = {"monolith": "the monolith", "catalog": "the catalog service", "payments": "the payments service"}
-    done = [f"deleted {folder}" for folder in removed] + [f"{owners[name]}'s database emptied and seeded" for name in own]
-    return (f"The shop is reset ({'; '.join(done) or 'nothing to delete'}): "
-            "`make up` starts it at stage 0 with fresh seed data.")
+    done = [f"deleted {folder}" for folder in removed] + [
+        f"{owners[name]}'s database emptied and seeded" for name in own
+    ]
+    return (
+        f"The shop is reset ({'; '.join(done) or 'nothing to delete'}): "
+        "`make up` starts it at stage 0 with fresh seed data."
+    )
 
 
 def _reseed(names: list[str]) -> None:
@@ -268,16 +279,23 @@ def _move_data(recorded: int, stage: int) -> None:
     port, not at its *_ADDR, so that nothing waiting for a /readyz takes it for the real process.
     """
     addresses = {service: f"127.0.0.1:{_free_port()}" for service in SERVICES}
-    print(f"Moving the shop from stage {recorded} to stage {stage} before it starts (services for the move at "
-          + ", ".join(f"{name} {where}" for name, where in addresses.items()) + ").", flush=True)
+    print(
+        f"Moving the shop from stage {recorded} to stage {stage} before it starts (services for the move at "
+        + ", ".join(f"{name} {where}" for name, where in addresses.items())
+        + ").",
+        flush=True,
+    )
     started = {
         service: subprocess.Popen(
             [*_command(service, bind=where), "--workers", "1"],
-            cwd=PROJECT_DIRS[service], env=environment(service),
+            cwd=PROJECT_DIRS[service],
+            env=environment(service),
             # Their access logs (stdout) would list every row of the move; their errors (stderr)
             # stay. In the process group of `shop up`, so that Ctrl-C (or BackgroundShop.stop)
             # reaches them too, and tied to it, so that they die with it however it dies.
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=tied_to_parent(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            preexec_fn=tied_to_parent(),
         )
         for service, where in addresses.items()
     }
@@ -286,13 +304,18 @@ def _move_data(recorded: int, stage: int) -> None:
         for service, process in started.items():
             while not answers(f"http://{addresses[service]}/readyz"):
                 if process.poll() is not None:
-                    raise ShopError(f"The {service} service exited with code {process.returncode} at start; its output is above.")
+                    raise ShopError(
+                        f"The {service} service exited with code {process.returncode} at start; its output is above."
+                    )
                 if time.monotonic() > deadline:
                     raise ShopError(f"The {service} service did not answer /readyz within {SERVICE_READY_WITHIN} s.")
                 time.sleep(0.25)
-        _manage("monolith", "set_stage", str(stage), *(
-            option for service in SERVICES for option in (f"--{service}-url", f"http://{addresses[service]}")
-        ))
+        _manage(
+            "monolith",
+            "set_stage",
+            str(stage),
+            *(option for service in SERVICES for option in (f"--{service}-url", f"http://{addresses[service]}")),
+        )
     finally:
         for process in started.values():
             if process.poll() is None:
@@ -316,9 +339,14 @@ def start_databases(supervisor: Supervisor) -> None:
     if state.try_claim(run_dir(), "postgres"):
         postgres.initialise(cluster)
         process = supervisor.start(
-            "postgres", cluster.command(), env=os.environ, cwd=cluster.data, user=cluster.user,
+            "postgres",
+            cluster.command(),
+            env=os.environ,
+            cwd=cluster.data,
+            user=cluster.user,
             # Fast shutdown (SIGINT) closes the connections left; the default (smart) waits for them.
-            stop_signal=signal.SIGINT, last=True,
+            stop_signal=signal.SIGINT,
+            last=True,
         )
     else:
         process = None
@@ -329,7 +357,10 @@ def start_databases(supervisor: Supervisor) -> None:
 
 
 def run(
-    supervisor: Supervisor, names: list[str], when_started: Callable[[], None], when_ready: Callable[[], None],
+    supervisor: Supervisor,
+    names: list[str],
+    when_started: Callable[[], None],
+    when_ready: Callable[[], None],
 ) -> int:
     """Run the processes in the foreground until a signal comes or one stops; returns the exit code.
 
@@ -352,8 +383,14 @@ def _command(name: str, bind: str | None = None) -> list[str]:
     if name == "relay":
         return [sys.executable, "manage.py", "payments_relay"]
     return [
-        sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIGS[name],
-        "--bind", bind or address(name), WSGI_APPS[name],
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        GUNICORN_CONFIGS[name],
+        "--bind",
+        bind or address(name),
+        WSGI_APPS[name],
     ]
 
 
@@ -368,8 +405,12 @@ def _manage(name: str, *args: str, capture: bool = False) -> str:
     when captured (else it goes to the terminal)."""
     command = [sys.executable, "manage.py", *args]
     result = subprocess.run(
-        command, cwd=PROJECT_DIRS[name], env=environment(name), text=True,
-        stdout=subprocess.PIPE if capture else None, preexec_fn=tied_to_parent(),
+        command,
+        cwd=PROJECT_DIRS[name],
+        env=environment(name),
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+        preexec_fn=tied_to_parent(),
     )
     if result.returncode != 0:
         where = "" if name == "monolith" else f" (in {PROJECT_DIRS[name].relative_to(REPO)})"
@@ -381,7 +422,6 @@ def _call_when_ready(ready_url: str, callback: Callable[[], None]) -> None:
     # The thread is a daemon: when the processes never get ready, it ends with `shop up`.
     while not answers(ready_url):
         time.sleep(0.5)
-    try:
+    # A stdout that has gone away is no error here (the supervisor stops printing too).
+    with contextlib.suppress(OSError):
         callback()
-    except OSError:
-        pass  # a stdout that has gone away (the supervisor stops printing too)

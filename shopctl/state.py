@@ -11,6 +11,7 @@ so, and a stale shop.json (its locks free) counts as no shop.
 Several `shop up` may share a run folder when each runs other processes (`shop up catalog` beside
 `shop up facade monolith`): shop.json keeps an entry for each.
 """
+
 import fcntl
 import json
 import os
@@ -25,8 +26,14 @@ FILE = "shop.json"
 LOCKS = "running"
 # What a later command takes from the record, unless its own environment sets it.
 RECORDED = (
-    "FACADE_ADDR", "MONOLITH_ADDR", "CATALOG_ADDR", "PAYMENTS_ADDR",
-    "DATABASE_URL", "CATALOG_DATABASE_URL", "PAYMENTS_DATABASE_URL", "DJANGO_SETTINGS_MODULE",
+    "FACADE_ADDR",
+    "MONOLITH_ADDR",
+    "CATALOG_ADDR",
+    "PAYMENTS_ADDR",
+    "DATABASE_URL",
+    "CATALOG_DATABASE_URL",
+    "PAYMENTS_DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
     # The facade's rate limits: `shop stage N` renders the facade again, with the limits it started with.
     *LIMIT_DEFAULTS,
 )
@@ -85,7 +92,8 @@ def running(run_dir: Path) -> dict | None:
     """The record of the shop running in run_dir, with only its live `shop up`s; None if none runs."""
     state = _read(run_dir)
     shops = {
-        pid: shop for pid, shop in state.get("shops", {}).items()
+        pid: shop
+        for pid, shop in state.get("shops", {}).items()
         if Path(f"/proc/{pid}").exists() and _running(run_dir, shop["names"])
     }
     if not shops:

@@ -14,6 +14,8 @@ hook to tie them to it. Here each process:
 The output keeps honcho's format ("HH:MM:SS name | line", honcho's own Printer), and a stdout that
 goes away (a closed terminal, a pipe whose reader has gone) stops the printing, not the stopping.
 """
+
+import contextlib
 import ctypes
 import datetime
 import os
@@ -109,14 +111,26 @@ class Supervisor:
         return {name: child.process.pid for name, child in self._children.items()}
 
     def start(
-        self, name: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path,
-        stop_signal: int = signal.SIGTERM, user: pwd.struct_passwd | None = None, last: bool = False,
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        stop_signal: int = signal.SIGTERM,
+        user: pwd.struct_passwd | None = None,
+        last: bool = False,
     ) -> subprocess.Popen:
         """Start argv as process `name`; stop_signal stops it gracefully (also when `shop up` dies)."""
         process = subprocess.Popen(
-            list(argv), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            process_group=0, preexec_fn=tied_to_parent(stop_signal, user),
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+            preexec_fn=tied_to_parent(stop_signal, user),
         )
         self._children[name] = _Child(process, stop_signal, last)
         self._printer.width = max(self._printer.width, len(name))
@@ -129,12 +143,10 @@ class Supervisor:
         try:
             self._printer.write(Message("line", text, datetime.datetime.now(), name, None))
         except OSError:  # EPIPE (the reader of a pipe has gone), EIO (the terminal has closed)
-            self._printer.output = open(os.devnull, "w")
-            try:
-                # Also the interpreter's own flush at exit must not complain.
+            self._printer.output = open(os.devnull, "w")  # noqa: SIM115 (open while the supervisor prints)
+            # Also the interpreter's own flush at exit must not complain.
+            with contextlib.suppress(OSError, ValueError):
                 os.dup2(self._printer.output.fileno(), sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass
 
     def flush_output(self) -> None:
         """Print what the processes have written so far (while the caller waits for something)."""
@@ -186,10 +198,8 @@ class Supervisor:
 
     def _signal_group(self, child: _Child, signum: int) -> None:
         # The process group: gunicorn's and nginx's workers are in it too.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.process.pid, signum)
-        except ProcessLookupError:
-            pass
 
     def _any_stopped(self) -> bool:
         return any(child.returncode is not None for child in self._children.values())

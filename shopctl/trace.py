@@ -9,6 +9,7 @@
 The spans come from the files the processes write in the run folder (monolith/core/tracing.py),
 read and ordered by monolith/traces/waterfall.py, which the staff page /staff/traces/<id>/ shares.
 """
+
 import re
 import time
 import uuid
@@ -31,14 +32,18 @@ GOOD_CARD_NUMBER = "4242 4242 4242 4242"
 def add_parser(commands):
     """The `trace` subcommand of `shop` (shopctl/cli.py)."""
     parser = commands.add_parser(
-        "trace", help="the waterfall of a request through the processes: shop trace REQUEST_ID | --last checkout",
+        "trace",
+        help="the waterfall of a request through the processes: shop trace REQUEST_ID | --last checkout",
     )
     parser.add_argument("ids", nargs="*", metavar="ID", help="a request id (X-Request-ID) or a trace id")
     parser.add_argument(
-        "--last", metavar="WORD", help="the most recent POST whose operation names WORD (e.g. checkout)",
+        "--last",
+        metavar="WORD",
+        help="the most recent POST whose operation names WORD (e.g. checkout)",
     )
     parser.add_argument(
-        "--compare", action="store_true",
+        "--compare",
+        action="store_true",
         help="a checkout at stage 0 and one at stage 2 through the running shop (PostgreSQL needed), or two ids given",
     )
     parser.add_argument("--wide", action="store_true", help="print SQL statements whole, not cut to the column")
@@ -78,8 +83,10 @@ def _traces_dir():
 
 def _hint(spans):
     if not spans:
-        return (" No process has written a span there: is the shop running (`shop up`), with tracing on "
-                "(OTEL_SDK_DISABLED unset, TRACE_SAMPLE_RATE above 0)?")
+        return (
+            " No process has written a span there: is the shop running (`shop up`), with tracing on "
+            "(OTEL_SDK_DISABLED unset, TRACE_SAMPLE_RATE above 0)?"
+        )
     return " The request may not have been sampled (TRACE_SAMPLE_RATE), or its spans are not written yet."
 
 
@@ -122,10 +129,7 @@ def compare(ids, wide=False):
     at stage 2 through the running shop (which `shop stage` moves there and back)."""
     if ids and len(ids) != 2:
         raise ShopError("--compare takes two ids (stage 0's, then stage 2's), or none to make the two checkouts.")
-    if ids:
-        labelled = list(zip(("first", "second"), ids))
-    else:
-        labelled = _checkouts_at((0, 2))
+    labelled = list(zip(("first", "second"), ids, strict=False)) if ids else _checkouts_at((0, 2))
     blocks = []
     for label, ident in labelled:
         found = lookup(ident)[0]
@@ -166,13 +170,22 @@ def checkout(url):
     answer = browser.post(
         f"{url}checkout/",
         data={
-            "email": "ada@example.com", "name": "Ada Lovelace", "line1": "12 Analytical Row", "line2": "",
-            "city": "London", "postal_code": "N1 7AA", "country": "GB", "card_number": GOOD_CARD_NUMBER,
-            "exp_month": "12", "exp_year": "2030", "cvc": "123",
+            "email": "ada@example.com",
+            "name": "Ada Lovelace",
+            "line1": "12 Analytical Row",
+            "line2": "",
+            "city": "London",
+            "postal_code": "N1 7AA",
+            "country": "GB",
+            "card_number": GOOD_CARD_NUMBER,
+            "exp_month": "12",
+            "exp_year": "2030",
+            "cvc": "123",
             "idempotency_key": key.group(1) if key else str(uuid.uuid4()),
         },
         headers={**csrf, "X-CSRFToken": browser.cookies.get("csrftoken", ""), "X-Request-ID": request_id},
-        allow_redirects=False, timeout=30,
+        allow_redirects=False,
+        timeout=30,
     )
     if answer.status_code != 302 or "/orders/" not in answer.headers.get("Location", ""):
         raise ShopError(f"The checkout at {url}checkout/ answered {answer.status_code}, not a redirect to the order.")

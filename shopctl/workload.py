@@ -22,6 +22,8 @@ Which answers count as failures: anything but a 2xx or a redirect, except the tw
 sold out meanwhile: many shoppers buy the same stock). A 429, a 5xx, a CSRF 403 or a lost
 connection is a failure everywhere.
 """
+
+import contextlib
 import random
 import re
 import uuid
@@ -40,8 +42,18 @@ USER_AGENT = "shop-load/1 (strangler-shop; shopctl/workload.py)"
 
 # The page types, in the order the table lists them.
 PAGE_TYPES = [
-    "home", "category", "search", "product", "cart-add", "cart", "checkout-form", "checkout", "order",
-    "api-products", "api-product", "api-categories",
+    "home",
+    "category",
+    "search",
+    "product",
+    "cart-add",
+    "cart",
+    "checkout-form",
+    "checkout",
+    "order",
+    "api-products",
+    "api-product",
+    "api-categories",
 ]
 # How often a shopper's next page is of each kind (relative weights). Checkout-form, checkout and
 # order are one step: the form, its post, the order page it redirects to.
@@ -55,10 +67,48 @@ CATEGORIES = ["coffee", "tea", "brewing", "mugs", "kitchen", "books", "stationer
 # random slice of one, optionally with a second: thousands of distinct queries, some that match
 # nothing, so no cache could answer them all.
 WORDS = [
-    "classic", "nordic", "harbour", "alpine", "copper", "midnight", "meadow", "juniper", "granite", "saffron",
-    "coastal", "orchard", "ember", "willow", "cobalt", "linden", "maple", "sable", "amber", "fjord", "heather",
-    "espresso", "filter", "decaf", "oolong", "rooibos", "sencha", "kettle", "grinder", "mug", "tumbler",
-    "notebook", "pen", "candle", "vase", "cushion", "flask", "blanket", "hamper", "sampler", "knife", "skillet",
+    "classic",
+    "nordic",
+    "harbour",
+    "alpine",
+    "copper",
+    "midnight",
+    "meadow",
+    "juniper",
+    "granite",
+    "saffron",
+    "coastal",
+    "orchard",
+    "ember",
+    "willow",
+    "cobalt",
+    "linden",
+    "maple",
+    "sable",
+    "amber",
+    "fjord",
+    "heather",
+    "espresso",
+    "filter",
+    "decaf",
+    "oolong",
+    "rooibos",
+    "sencha",
+    "kettle",
+    "grinder",
+    "mug",
+    "tumbler",
+    "notebook",
+    "pen",
+    "candle",
+    "vase",
+    "cushion",
+    "flask",
+    "blanket",
+    "hamper",
+    "sampler",
+    "knife",
+    "skillet",
 ]
 
 _SKU_LINK = re.compile(r'href="/products/([A-Za-z0-9._-]+)/"')
@@ -71,8 +121,8 @@ _MAY_REFUSE = {"cart-add", "checkout"}
 def search_term(rng: random.Random = random) -> str:
     word = rng.choice(WORDS)
     start = rng.randrange(0, max(1, len(word) - 3))
-    term = word[start:start + rng.randint(3, len(word) - start)] if len(word) > 3 else word
-    return f"{term} {rng.choice(WORDS)[:rng.randint(2, 5)]}" if rng.random() < 0.3 else term
+    term = word[start : start + rng.randint(3, len(word) - start)] if len(word) > 3 else word
+    return f"{term} {rng.choice(WORDS)[: rng.randint(2, 5)]}" if rng.random() < 0.3 else term
 
 
 class _Visitor(HttpUser):
@@ -142,7 +192,9 @@ class Shopper(_Visitor):
         if not self.in_stock:
             return self.product()
         response = self.visit(
-            "cart-add", "POST", "/cart/add/",
+            "cart-add",
+            "POST",
+            "/cart/add/",
             data={"csrfmiddlewaretoken": self.csrf, "sku": self.in_stock, "quantity": 1},
             headers={"Referer": f"{self.host}/products/{self.in_stock}/"},
         )
@@ -164,12 +216,26 @@ class Shopper(_Visitor):
             self.cart_lines = 0  # the cart was empty after all (the form redirects to it)
             return
         card = DECLINED_CARD if random.random() < DECLINED_SHARE else GOOD_CARD
-        response = self.visit("checkout", "POST", "/checkout/", headers={"Referer": f"{self.host}/checkout/"}, data={
-            "csrfmiddlewaretoken": csrf.group(1), "idempotency_key": key.group(1),
-            "email": f"shopper-{uuid.uuid4().hex[:8]}@example.com", "name": "Load Shopper",
-            "line1": "1 Test Street", "city": "Berlin", "postal_code": "10115", "country": "DE",
-            "card_number": card, "exp_month": 12, "exp_year": 2030, "cvc": "123",
-        })
+        response = self.visit(
+            "checkout",
+            "POST",
+            "/checkout/",
+            headers={"Referer": f"{self.host}/checkout/"},
+            data={
+                "csrfmiddlewaretoken": csrf.group(1),
+                "idempotency_key": key.group(1),
+                "email": f"shopper-{uuid.uuid4().hex[:8]}@example.com",
+                "name": "Load Shopper",
+                "line1": "1 Test Street",
+                "city": "Berlin",
+                "postal_code": "10115",
+                "country": "DE",
+                "card_number": card,
+                "exp_month": 12,
+                "exp_year": 2030,
+                "cvc": "123",
+            },
+        )
         if response.status_code in (301, 302, 303):
             self.cart_lines = 0
             self.visit("order", "GET", response.headers["Location"])
@@ -186,17 +252,17 @@ class ApiReader(_Visitor):
 
     @task(API_WEIGHTS["api-products"])
     def products(self):
-        params = random.choice([
-            {"category": random.choice(CATEGORIES)},
-            {"q": search_term()},
-            {"in_stock": "true", "ordering": random.choice(["price", "-price", "name"])},
-            {"min_price": random.randint(5, 50), "max_price": random.randint(60, 200)},
-        ])
+        params = random.choice(
+            [
+                {"category": random.choice(CATEGORIES)},
+                {"q": search_term()},
+                {"in_stock": "true", "ordering": random.choice(["price", "-price", "name"])},
+                {"min_price": random.randint(5, 50), "max_price": random.randint(60, 200)},
+            ]
+        )
         response = self.visit("api-products", "GET", "/api/catalog/products/", params=params)
-        try:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
             self.skus = [product["sku"] for product in response.json()["results"]] or self.skus
-        except (ValueError, KeyError, TypeError):
-            pass
 
     @task(API_WEIGHTS["api-product"])
     def product(self):

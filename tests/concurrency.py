@@ -1,4 +1,5 @@
 """Run calls truly at once, each in its own thread and database connection (for the race tests on PostgreSQL)."""
+
 import threading
 
 from django.db import connection, connections

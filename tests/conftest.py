@@ -1,4 +1,5 @@
 """Fixtures every test may use: a small catalog, users, and API clients."""
+
 import uuid
 from decimal import Decimal
 
@@ -11,7 +12,13 @@ from monolith.catalog.models import Category, Product
 GOOD_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
 DECLINED_CARD = {**GOOD_CARD, "number": "4000000000000002"}
 NO_FUNDS_CARD = {**GOOD_CARD, "number": "4000000000009995"}
-SHIPPING = {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London", "postal_code": "N1 7AA", "country": "GB"}
+SHIPPING = {
+    "name": "Ada Lovelace",
+    "line1": "12 Analytical Row",
+    "city": "London",
+    "postal_code": "N1 7AA",
+    "country": "GB",
+}
 
 
 @pytest.fixture

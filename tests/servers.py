@@ -8,6 +8,7 @@ gunicorn at 127.0.0.1:<port>, on a PostgreSQL database created for it, migrated,
 afterwards. The database is named after the tests' own DATABASE_URL plus a suffix, so two test
 runs on different databases never share one; a service never sees the monolith's.
 """
+
 import os
 import socket
 import subprocess
@@ -39,14 +40,22 @@ class Project:
     wsgi: str
 
 
-MONOLITH = Project("monolith", REPO, "monolith.settings.test", "python:shopctl.gunicorn_config", "monolith.wsgi:application")
+MONOLITH = Project(
+    "monolith", REPO, "monolith.settings.test", "python:shopctl.gunicorn_config", "monolith.wsgi:application"
+)
 CATALOG = Project(
-    "catalog service", REPO / "extracted" / "catalog", "catalog_service.settings.test",
-    "python:catalog_service.gunicorn_config", "catalog_service.wsgi:application",
+    "catalog service",
+    REPO / "extracted" / "catalog",
+    "catalog_service.settings.test",
+    "python:catalog_service.gunicorn_config",
+    "catalog_service.wsgi:application",
 )
 PAYMENTS = Project(
-    "payments service", REPO / "extracted" / "payments", "payments_service.settings.test",
-    "python:payments_service.gunicorn_config", "payments_service.wsgi:application",
+    "payments service",
+    REPO / "extracted" / "payments",
+    "payments_service.settings.test",
+    "python:payments_service.gunicorn_config",
+    "payments_service.wsgi:application",
 )
 
 
@@ -83,7 +92,11 @@ class Server:
     def manage(self, *args):
         """Run `manage.py <args>` of the project against its database; its stdout, or the test fails."""
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=self.project.directory, env=self.env, capture_output=True, text=True,
+            [sys.executable, "manage.py", *args],
+            cwd=self.project.directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stderr}"
         return result.stdout
@@ -98,13 +111,27 @@ class Server:
 
     def start(self):
         if listening(self.address):
-            pytest.fail(f"Something else listens at {self.address}, where the test's {self.project.name} must run.",
-                        pytrace=False)
+            pytest.fail(
+                f"Something else listens at {self.address}, where the test's {self.project.name} must run.",
+                pytrace=False,
+            )
         with open(self.log_path, "a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", self.project.gunicorn_config, "--bind", self.address,
-                 self.project.wsgi],
-                cwd=self.project.directory, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    self.project.gunicorn_config,
+                    "--bind",
+                    self.address,
+                    self.project.wsgi,
+                ],
+                cwd=self.project.directory,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + READY_WITHIN
         while time.monotonic() < deadline:
@@ -117,8 +144,9 @@ class Server:
                 pass  # not listening yet, or a worker still importing Django on a busy machine
             time.sleep(0.1)
         self.stop()
-        pytest.fail(f"The {self.project.name} did not get ready in {READY_WITHIN} s:\n{self.log()[-3000:]}",
-                    pytrace=False)
+        pytest.fail(
+            f"The {self.project.name} did not get ready in {READY_WITHIN} s:\n{self.log()[-3000:]}", pytrace=False
+        )
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
@@ -163,7 +191,9 @@ def serve(project, *, port, name, log_dir, env=None, setup=None):
 
     Stopped and its database dropped on the way out, however the block ends.
     """
-    server = Server(project, port=port, database_url=database_url(name), log_path=Path(log_dir) / f"{name}.log", env=env)
+    server = Server(
+        project, port=port, database_url=database_url(name), log_path=Path(log_dir) / f"{name}.log", env=env
+    )
     server.create_database()
     try:
         if setup is not None:

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """The payments service's command-line utility (local settings unless DJANGO_SETTINGS_MODULE says otherwise)."""
+
 import os
 import sys
 

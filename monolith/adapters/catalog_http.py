@@ -6,6 +6,7 @@ its retry policy, GETs only); a circuit breaker in front of it makes a catalog t
 cost each page a moment instead of a timeout; reads are cached for CACHE_SECONDS, and checkout
 is priced from the reservation's answer, never from the cache.
 """
+
 import hashlib
 import logging
 import re
@@ -91,7 +92,9 @@ class RemoteCatalog:
 
     def products(self, skus):
         wanted = list(dict.fromkeys(sku for sku in skus if is_sku(sku)))
-        found = {product.sku: product for product in self._cache.get_many([f"product:{sku}" for sku in wanted]).values()}
+        found = {
+            product.sku: product for product in self._cache.get_many([f"product:{sku}" for sku in wanted]).values()
+        }
         for chunk in chunked([sku for sku in wanted if sku not in found], BATCH_SIZE):
             body = self._ok("GET", "products/", params={"sku": ",".join(chunk), "page_size": BATCH_SIZE})
             fetched = {product.sku: product for product in map(ProductInfo.from_body, body["results"])}
@@ -100,16 +103,24 @@ class RemoteCatalog:
         return found
 
     def reserve(self, *, reservation_id, lines):
-        body = self._ok("POST", "stock-reservations/", json={"reservation_id": reservation_id, "lines": lines},
-                        timeout=CATALOG_WRITE_TIMEOUT)
+        body = self._ok(
+            "POST",
+            "stock-reservations/",
+            json={"reservation_id": reservation_id, "lines": lines},
+            timeout=CATALOG_WRITE_TIMEOUT,
+        )
         return {line["sku"]: ReservedLine.from_body(line) for line in body["lines"]}
 
     def commit(self, *, reservation_id):
         self._ok("POST", f"stock-reservations/{quote(reservation_id, safe='')}/commit/", timeout=CATALOG_WRITE_TIMEOUT)
 
     def commit_many(self, *, reservation_ids):
-        body = self._ok("POST", "stock-reservation-commits/", json={"reservation_ids": reservation_ids},
-                        timeout=CATALOG_WRITE_TIMEOUT)
+        body = self._ok(
+            "POST",
+            "stock-reservation-commits/",
+            json={"reservation_ids": reservation_ids},
+            timeout=CATALOG_WRITE_TIMEOUT,
+        )
         return StockCommits.from_body(body)
 
     def release(self, *, reservation_id):
@@ -121,8 +132,9 @@ class RemoteCatalog:
         params = {"status": "held", "created_before": older_than.isoformat(), "page_size": BATCH_SIZE}
         held, page = [], 1
         while True:
-            status, body = self._exchange("GET", "stock-reservations/", params={**params, "page": page},
-                                          auth=self._credentials)
+            status, body = self._exchange(
+                "GET", "stock-reservations/", params={**params, "page": page}, auth=self._credentials
+            )
             if status == 404 and page > 1:  # the list shrank while we read it: what we have is all
                 return held
             if status != 200:
@@ -134,8 +146,9 @@ class RemoteCatalog:
 
     def reservation_status(self, *, reservation_id):
         # Never cached: a payment is charged on the answer. Staff or service only, so signed.
-        status, body = self._exchange("GET", f"stock-reservations/{quote(reservation_id, safe='')}/",
-                                      auth=self._credentials)
+        status, body = self._exchange(
+            "GET", f"stock-reservations/{quote(reservation_id, safe='')}/", auth=self._credentials
+        )
         if status == 404:
             return None
         if status != 200:
@@ -205,7 +218,9 @@ class RemoteCatalog:
     def _exchange(self, method, path, **kwargs):
         """(status, body) of an answer below 500; CatalogUnavailable when there is none."""
         if method != "GET":
-            kwargs["auth"] = self._credentials  # reads stay anonymous (see the class docstring), unless signed by the caller
+            kwargs["auth"] = (
+                self._credentials
+            )  # reads stay anonymous (see the class docstring), unless signed by the caller
         try:
             status, body = self.breaker.call(self._send, method, self._api + path, **kwargs)
         except pybreaker.CircuitBreakerError as error:
@@ -218,7 +233,9 @@ class RemoteCatalog:
             # Our configuration, not the caller's request, is wrong: the caller cannot fix it.
             logger.error(
                 "The catalog service refused the monolith's credentials (%s) for %s %s: check CATALOG_SERVICE_TOKEN.",
-                status, method, path,
+                status,
+                method,
+                path,
             )
             raise CatalogUnavailable()
         return status, body
@@ -258,15 +275,17 @@ def num_pages(count, per_page):
 
 
 def chunked(items, size):
-    return [items[start:start + size] for start in range(0, len(items), size)]
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def filter_error(body):
     """The API's 400 for a bad product query as the ValidationError LocalCatalog raises: {field: [message, ...]}."""
-    return ValidationError({
-        field: [str(message) for message in messages] if isinstance(messages, list) else [str(messages)]
-        for field, messages in body.items()
-    })
+    return ValidationError(
+        {
+            field: [str(message) for message in messages] if isinstance(messages, list) else [str(messages)]
+            for field, messages in body.items()
+        }
+    )
 
 
 def application_error(status, body):

@@ -1,4 +1,5 @@
 """The catalog port in this process: LocalCatalog calls the catalog context's selectors and services directly."""
+
 from django.core.paginator import Paginator
 
 from monolith.catalog import selectors, services
@@ -33,8 +34,13 @@ class LocalCatalog:
     def reserve(self, *, reservation_id, lines):
         reservation, _ = services.stock_reserve(reservation_id=reservation_id, lines=lines)
         return {
-            line.product.sku: ReservedLine(sku=line.product.sku, quantity=line.quantity, name=line.product.name,
-                                           price=line.product.price, currency=line.product.currency)
+            line.product.sku: ReservedLine(
+                sku=line.product.sku,
+                quantity=line.quantity,
+                name=line.product.name,
+                price=line.product.price,
+                currency=line.product.currency,
+            )
             for line in reservation.lines.select_related("product")
         }
 

@@ -5,6 +5,7 @@ through the catalog service, and the two results compared; each difference becom
 ShadowDifference row (monolith/parallel_run), for staff at /staff/parallel-run/ and for
 `manage.py parallel_run_report`. Shoppers only ever see the local answer.
 """
+
 import dataclasses
 import logging
 
@@ -54,7 +55,8 @@ class ShadowCatalog:
 
     def product_page(self, *, filters, page, per_page):
         return self._read(
-            "product_page", {"filters": filters, "page": page, "per_page": per_page},
+            "product_page",
+            {"filters": filters, "page": page, "per_page": per_page},
             lambda catalog: catalog.product_page(filters=filters, page=page, per_page=per_page),
         )
 
@@ -102,13 +104,21 @@ class ShadowCatalog:
             remote = Raised.from_error(error)
         except Exception as error:  # whatever went wrong over there, the shopper gets the local answer
             logger.warning("Parallel run: the catalog service failed on %s: %r", method, error)
-            difference_record(method=method, arguments=arguments, kind="remote_error", local=as_json(local),
-                              remote=as_json(Raised(type(error).__name__, {"message": str(error)})))
+            difference_record(
+                method=method,
+                arguments=arguments,
+                kind="remote_error",
+                local=as_json(local),
+                remote=as_json(Raised(type(error).__name__, {"message": str(error)})),
+            )
             return
         found = differences(local, remote)
         if found:
             difference_record(
-                method=method, arguments=arguments, kind="mismatch", fields=[path for path, _, _ in found],
+                method=method,
+                arguments=arguments,
+                kind="mismatch",
+                fields=[path for path, _, _ in found],
                 local={path: as_json(value) for path, value, _ in found},
                 remote={path: as_json(value) for path, _, value in found},
             )
@@ -126,7 +136,8 @@ def differences(local, remote, path=""):
     if isinstance(local, (CategoryInfo, ProductInfo, ProductPage)) and type(local) is type(remote):
         return [
             found
-            for field in dataclasses.fields(local) if field.name not in IGNORED_FIELDS
+            for field in dataclasses.fields(local)
+            if field.name not in IGNORED_FIELDS
             for found in differences(getattr(local, field.name), getattr(remote, field.name), _join(path, field.name))
         ]
     if _is_collection_of_dtos(local) and _is_collection_of_dtos(remote):
@@ -151,8 +162,16 @@ class Raised:
         if isinstance(error, ValidationError):
             messages = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
             return cls("ValidationError", {"messages": messages})
-        return cls(type(error).__name__, {"status": error.status_code, "code": error.code, "message": error.message,
-                                          "field": error.field, "extra": error.extra})
+        return cls(
+            type(error).__name__,
+            {
+                "status": error.status_code,
+                "code": error.code,
+                "message": error.message,
+                "field": error.field,
+                "extra": error.extra,
+            },
+        )
 
 
 def as_json(value):

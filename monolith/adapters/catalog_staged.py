@@ -6,6 +6,7 @@ read from the database at every call, so a switch (`manage.py set_stage`) change
 over at once, without a restart. A write holds the catalog's write gate (monolith/strangler/gate.py)
 shared before it reads the stage, so none lands on the old owner after the switch's final copy.
 """
+
 from collections.abc import Callable
 from datetime import datetime
 

@@ -7,6 +7,7 @@ body never charge twice, whatever happened to the first try (the payments servic
 first answer). A payment that cannot be settled now raises PaymentsUnavailable; the order's
 payment attempt stays pending and the relay delivers it again later, with the same key.
 """
+
 import logging
 from decimal import Decimal
 
@@ -72,8 +73,10 @@ class RemotePayments:
         if response.status_code >= 500 or response.status_code == 409:
             raise ServiceFailure(f"{response.status_code} {response.reason}")
         if response.status_code in (401, 403):
-            logger.error("The payments service refused the monolith's credentials (%s): check PAYMENTS_SERVICE_TOKEN.",
-                         response.status_code)
+            logger.error(
+                "The payments service refused the monolith's credentials (%s): check PAYMENTS_SERVICE_TOKEN.",
+                response.status_code,
+            )
             raise ServiceFailure(f"{response.status_code} {response.reason}")
         return response
 
@@ -85,5 +88,9 @@ def _application_error(response):
     except ValueError:
         body = {}
     detail = body.get("detail") or "The payments service refused the payment."
-    field = next((name for name, value in body.items() if name not in ("detail", "code") and isinstance(value, list)), None)
-    return ApplicationError(detail, code=body.get("code", "payment_refused"), field=field, status_code=response.status_code)
+    field = next(
+        (name for name, value in body.items() if name not in ("detail", "code") and isinstance(value, list)), None
+    )
+    return ApplicationError(
+        detail, code=body.get("code", "payment_refused"), field=field, status_code=response.status_code
+    )

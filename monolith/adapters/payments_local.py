@@ -1,4 +1,5 @@
 """The payments port in this process: LocalPayments calls the payments context's services directly."""
+
 from decimal import Decimal
 
 from monolith.payments import selectors, services
@@ -22,6 +23,5 @@ class LocalPayments:
 
     def payments_for_order(self, order_number: str) -> list[PaymentInfo]:
         return [
-            PaymentInfo.from_body(PaymentSerializer(p).data)
-            for p in selectors.payment_list(order_number=order_number)
+            PaymentInfo.from_body(PaymentSerializer(p).data) for p in selectors.payment_list(order_number=order_number)
         ]

@@ -5,6 +5,7 @@ monolith up to stage 1 (LocalPayments), the payments service at stage 2 (RemoteP
 payment holds the payments' write gate (monolith/strangler/gate.py) shared while it is made, and
 reads the stage only once inside, so none lands on the old owner after the switch's final copy.
 """
+
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -34,7 +35,11 @@ class StagedPayments:
     ) -> PaymentResult:
         with gate.PAYMENTS.shared():
             return self.current().pay(
-                idempotency_key=idempotency_key, order_number=order_number, amount=amount, currency=currency, card=card,
+                idempotency_key=idempotency_key,
+                order_number=order_number,
+                amount=amount,
+                currency=currency,
+                card=card,
             )
 
     def payments_for_order(self, order_number: str) -> list[PaymentInfo]:

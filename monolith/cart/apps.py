@@ -1,4 +1,5 @@
 """App config for the cart context."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """The cart's size, for the count in every page's header."""
+
 from .selectors import cart_item_count
 
 

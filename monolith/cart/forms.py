@@ -1,4 +1,5 @@
 """Cart forms: what the product page and the cart page post."""
+
 from django import forms
 
 from .services import MAX_QUANTITY

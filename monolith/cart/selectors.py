@@ -1,4 +1,5 @@
 """Cart reads: the cart with its products, fetched in one batch whatever its size."""
+
 from dataclasses import dataclass
 from decimal import Decimal
 

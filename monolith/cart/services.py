@@ -1,4 +1,5 @@
 """Cart writes, checked against the catalog's stock at the time of the change."""
+
 from monolith.core.errors import ApplicationError
 from monolith.wiring import get_catalog
 
@@ -24,7 +25,8 @@ def cart_add(*, session, sku, quantity):
     if wanted > MAX_QUANTITY:
         raise ApplicationError(
             f"A cart holds at most {MAX_QUANTITY} of one product, and {quantities[sku]} are in yours.",
-            field="quantity", code="too_many_of_one_product",
+            field="quantity",
+            code="too_many_of_one_product",
         )
     if wanted > product.stock:
         raise ApplicationError(
@@ -47,7 +49,9 @@ def cart_update(*, session, sku, quantity):
         return cart_remove(session=session, sku=sku)
     product = get_catalog().product(sku)
     if quantity > product.stock:
-        raise ApplicationError(f"Only {product.stock} of {product.name} in stock.", field="quantity", code="insufficient_stock")
+        raise ApplicationError(
+            f"Only {product.stock} of {product.name} in stock.", field="quantity", code="insufficient_stock"
+        )
     quantities[sku] = quantity
     _save(session, quantities)
 

@@ -1,4 +1,5 @@
 """Cart pages (adding to the cart is the product page's form: monolith/storefront/urls.py)."""
+
 from django.urls import path
 
 from . import views

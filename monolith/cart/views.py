@@ -2,6 +2,7 @@
 
 Adding comes from a product page, so the storefront serves that form (monolith/storefront/views.py).
 """
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST

@@ -1,4 +1,5 @@
 """Staff manage categories and products here, while the catalog is the monolith's (stage 0)."""
+
 from django.contrib import admin
 
 from monolith.strangler.admin import OwnedByStageAdmin

@@ -1,4 +1,5 @@
 """The catalog API, /api/catalog/: thin views over the catalog's selectors and services."""
+
 from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -171,7 +172,9 @@ class StockReservationListView(generics.ListAPIView):
         request=StockReservationRequestSerializer,
         responses={
             201: StockReservationSerializer,
-            200: OpenApiResponse(StockReservationSerializer, description="The reservation_id was seen before: its reservation."),
+            200: OpenApiResponse(
+                StockReservationSerializer, description="The reservation_id was seen before: its reservation."
+            ),
             **RESERVATION_ERRORS,
         },
         description="Reserve stock for every line, or for none. Repeating a reservation_id returns the first result.",
@@ -205,7 +208,7 @@ class StockReservationDetailView(APIView):
         request=StockReservationRecordSerializer,
         responses={201: StockReservationSerializer, 200: StockReservationSerializer, **_errors(400, 401, 403, 404)},
         description="Record the reservation as the catalog's other copy holds it, stock untouched "
-                    "(the data move between the monolith and the catalog service; service token only).",
+        "(the data move between the monolith and the catalog service; service token only).",
     )
     def put(self, request, reservation_id):
         data = StockReservationRecordSerializer(data=request.data)
@@ -245,8 +248,8 @@ class StockReservationCommitView(_ReservationActionView):
     request=StockReservationCommitsRequestSerializer,
     responses={200: StockReservationCommitsSerializer, **_errors(400, 401, 403)},
     description="Commit up to 100 held reservations in one call (what the monolith's relay does with "
-                "paid orders). Committing twice is harmless; a released or unknown id is reported, "
-                "not an error, and does not stop the others.",
+    "paid orders). Committing twice is harmless; a released or unknown id is reported, "
+    "not an error, and does not stop the others.",
 )
 class StockReservationCommitsView(APIView):
     permission_classes = [IsStaffOrService]

@@ -1,4 +1,5 @@
 """App config for the catalog context."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """Catalog data: categories, products with their stock, and stock reservations."""
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -28,9 +29,7 @@ class Product(models.Model):
     slug = models.SlugField(max_length=200)
     description = models.TextField(blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
-    price = models.DecimalField(
-        max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
-    )
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
     currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
@@ -80,3 +79,6 @@ class StockReservationLine(models.Model):
 
     class Meta:
         ordering = ["product__sku"]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.product_id} ({self.reservation_id})"

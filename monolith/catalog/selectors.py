@@ -1,4 +1,5 @@
 """Catalog reads: querysets for lists, single objects by their public keys."""
+
 import re
 
 from django.core.exceptions import ValidationError

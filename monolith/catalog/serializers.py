@@ -1,4 +1,5 @@
 """Catalog API representations: what /api/catalog/ reads and writes, whichever process serves it."""
+
 from django.conf import settings
 from rest_framework import serializers
 
@@ -15,7 +16,8 @@ class ProductSerializer(serializers.ModelSerializer):
     sku = serializers.RegexField(SKU_PATTERN, max_length=32)
     # One choice, the shop's currency, so that the document says so (validate_currency words the error).
     currency = serializers.ChoiceField(
-        choices=[settings.SHOP_CURRENCY], required=False,
+        choices=[settings.SHOP_CURRENCY],
+        required=False,
         error_messages={"invalid_choice": f"This shop sells in {settings.SHOP_CURRENCY} only."},
     )
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
@@ -25,7 +27,18 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["sku", "name", "slug", "description", "category", "price", "currency", "stock", "is_active", "updated_at"]
+        fields = [
+            "sku",
+            "name",
+            "slug",
+            "description",
+            "category",
+            "price",
+            "currency",
+            "stock",
+            "is_active",
+            "updated_at",
+        ]
         read_only_fields = ["updated_at"]
 
     def validate_currency(self, value):
@@ -49,7 +62,10 @@ class StockReservationRequestSerializer(serializers.Serializer):
 
 class StockReservationCommitsRequestSerializer(serializers.Serializer):
     reservation_ids = serializers.ListField(
-        child=serializers.RegexField(RESERVATION_ID_PATTERN, max_length=64), allow_empty=False, min_length=1, max_length=100
+        child=serializers.RegexField(RESERVATION_ID_PATTERN, max_length=64),
+        allow_empty=False,
+        min_length=1,
+        max_length=100,
     )
 
 
@@ -57,8 +73,12 @@ class StockReservationCommitsSerializer(serializers.Serializer):
     """What a batch commit did with each id asked, in the order asked."""
 
     committed = serializers.ListField(child=serializers.CharField(), help_text="Committed now or before.")
-    released = serializers.ListField(child=serializers.CharField(), help_text="Released before: not committed (the one-by-one commit's 409).")
-    unknown = serializers.ListField(child=serializers.CharField(), help_text="No such reservation (the one-by-one commit's 404).")
+    released = serializers.ListField(
+        child=serializers.CharField(), help_text="Released before: not committed (the one-by-one commit's 409)."
+    )
+    unknown = serializers.ListField(
+        child=serializers.CharField(), help_text="No such reservation (the one-by-one commit's 404)."
+    )
 
 
 class StockReservationRecordSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ writes one change into it through the catalog's services (validated, atomic). Th
 service's side, over its API, is monolith/strangler/catalog_move.py, which also says what
 catalog_push, catalog_pull and the stage switch do with them.
 """
+
 from decimal import Decimal
 
 from monolith.strangler.moves import Change, Kind
@@ -17,14 +18,17 @@ from .serializers import CategorySerializer, ProductSerializer, StockReservation
 
 CATEGORY = Kind("category", "categories", "slug", ("slug", "name", "description"))
 PRODUCT = Kind(
-    "product", "products", "sku",
+    "product",
+    "products",
+    "sku",
     ("sku", "name", "slug", "description", "category", "price", "currency", "stock", "is_active"),
 )
 # Stock reservations move with the stock they hold, recorded as they stand (the stock copied
 # already counts them), so that an order placed before a switch is paid or released after it.
 # Written whole, and never deleted: each side keeps every one it has seen.
-RESERVATION = Kind("reservation", "stock-reservations", "reservation_id", ("reservation_id", "status", "lines"),
-                   whole=True, kept=True)
+RESERVATION = Kind(
+    "reservation", "stock-reservations", "reservation_id", ("reservation_id", "status", "lines"), whole=True, kept=True
+)
 # Categories first: a product names its category, which must exist on the target; a
 # reservation names products.
 KINDS = (CATEGORY, PRODUCT, RESERVATION)

@@ -11,6 +11,7 @@ an error message.
 The monolith and the catalog service each have this module, word for word, so that both
 accept the same header and describe it alike in their OpenAPI documents: keep the copies equal.
 """
+
 import hashlib
 import hmac
 

@@ -3,11 +3,11 @@
 The checkout form, the orders API and the payments API all validate a card with
 these functions, so "a bad card number" means one thing everywhere.
 """
+
 import datetime
 import re
 
 from django.core.exceptions import ValidationError
-
 
 # [0-9], not \d or str.isdigit(): those accept '²' and other scripts' digits.
 DIGITS = re.compile(r"[0-9]+")

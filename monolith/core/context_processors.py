@@ -1,4 +1,5 @@
 """Template context every page needs: which process served it, and the shop's currency."""
+
 from django.conf import settings
 
 

@@ -1,4 +1,5 @@
 """Form helpers shared by the HTML views."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -8,8 +9,13 @@ from .cards import validate_card
 class CardForm(forms.Form):
     """A test card, checked by the same rules as the API's CardSerializer."""
 
-    card_number = forms.CharField(label="Card number", max_length=32, widget=forms.TextInput(
-        attrs={"autocomplete": "cc-number", "inputmode": "numeric", "placeholder": "4242 4242 4242 4242"}))
+    card_number = forms.CharField(
+        label="Card number",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "cc-number", "inputmode": "numeric", "placeholder": "4242 4242 4242 4242"}
+        ),
+    )
     exp_month = forms.IntegerField(label="Expiry month", min_value=1, max_value=12, initial=12)
     exp_year = forms.IntegerField(label="Expiry year", min_value=2000, max_value=2100, initial=2030)
     cvc = forms.CharField(label="CVC", max_length=4, initial="123")
@@ -33,7 +39,12 @@ class CardForm(forms.Form):
 
     def card(self):
         data = self.cleaned_data
-        return {"number": data["card_number"], "exp_month": data["exp_month"], "exp_year": data["exp_year"], "cvc": data["cvc"]}
+        return {
+            "number": data["card_number"],
+            "exp_month": data["exp_month"],
+            "exp_year": data["exp_year"],
+            "cvc": data["cvc"],
+        }
 
 
 def add_application_error(form, error):

@@ -1,12 +1,12 @@
 """The Idempotency-Key header: read, validate and document it in one place; and the fingerprint
 that tells the same request from another one under the same key."""
+
 import hashlib
 import hmac
 import json
 import re
 
 from django.conf import settings
-
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
@@ -19,7 +19,9 @@ def idempotency_key(request, *, required=True):
     key = request.headers.get(HEADER)
     if key is None:
         if required:
-            raise ValidationError({HEADER: ["This header is required: a unique value, such as a UUID, per payment attempt."]})
+            raise ValidationError(
+                {HEADER: ["This header is required: a unique value, such as a UUID, per payment attempt."]}
+            )
         return None
     if not _VALID.match(key):
         raise ValidationError({HEADER: ["Use 1 to 200 printable ASCII characters, without spaces."]})

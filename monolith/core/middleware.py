@@ -1,11 +1,12 @@
 """Middleware: name the serving process on every response; personal answers kept out of caches; JSON errors under
 /api/; 503 when a peer is down."""
+
 import logging
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.utils.cache import patch_cache_control
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 
 from .errors import ServiceUnavailable
 
@@ -49,9 +50,7 @@ class PrivateCacheMiddleware:
 
 def wants_json(request):
     accept = request.headers.get("Accept", "")
-    return request.path.startswith("/api/") or (
-        "application/json" in accept and "text/html" not in accept
-    )
+    return request.path.startswith("/api/") or ("application/json" in accept and "text/html" not in accept)
 
 
 class ApiErrorMiddleware:
@@ -85,8 +84,9 @@ def _is_json(response):
 class ServiceUnavailableMiddleware:
     """Answer 503 when a view meets a context that is out of reach, such as a stopped catalog service.
 
-    The port raises a ServiceUnavailable (CatalogUnavailable) and the view lets it go: a page answers with the "temporarily unavailable" page, which needs nothing
-    but the session, and a JSON client with the error's JSON, never a 500 or a traceback.
+    The port raises a ServiceUnavailable (CatalogUnavailable) and the view lets it go: a page
+    answers with the "temporarily unavailable" page, which needs nothing but the session, and a
+    JSON client with the error's JSON, never a 500 or a traceback.
     The API views answer it themselves, through the API's exception handler.
     """
 

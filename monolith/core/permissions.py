@@ -1,4 +1,5 @@
 """API permissions: who may change the catalog and hold its stock."""
+
 from rest_framework import permissions
 
 from .auth import ServicePrincipal

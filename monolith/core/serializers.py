@@ -1,4 +1,5 @@
 """Serializers every API shares: the error body, for the OpenAPI documents."""
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -29,10 +30,13 @@ class CvcField(serializers.CharField):
 class CardSerializer(serializers.Serializer):
     """A test card as a client sends it. Validated here, and never stored beyond its last four digits."""
 
-    number = CardNumberField(max_length=32, help_text="Test cards: 4242424242424242 succeeds, "
-                             "4000000000000002 is declined, 4000000000009995 has insufficient funds. "
-                             "Spaces or dashes between groups of digits are dropped; "
-                             "the number must pass the Luhn check.")
+    number = CardNumberField(
+        max_length=32,
+        help_text="Test cards: 4242424242424242 succeeds, "
+        "4000000000000002 is declined, 4000000000009995 has insufficient funds. "
+        "Spaces or dashes between groups of digits are dropped; "
+        "the number must pass the Luhn check.",
+    )
     exp_month = serializers.IntegerField(min_value=1, max_value=12)
     exp_year = serializers.IntegerField(min_value=2000, max_value=2100, help_text="With exp_month, not in the past.")
     cvc = CvcField(max_length=4)

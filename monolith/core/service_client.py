@@ -14,6 +14,7 @@ The adapters put a circuit breaker in front (circuit_breaker() below); the middl
 data moves do not: a forwarded request answers its own client, and a move stops and resumes.
 This module imports no context: it is part of the ground floor.
 """
+
 import http.cookiejar
 import logging
 from urllib.parse import unquote, urlsplit
@@ -177,8 +178,12 @@ class BreakerLog(pybreaker.CircuitBreakerListener):
     """Say in the log when a breaker opens, tries again and closes: an outage is visible."""
 
     def state_change(self, breaker, old_state, new_state):
-        logger.warning("%s circuit breaker: %s -> %s", breaker.name.capitalize(), old_state.name if old_state else "-",
-                       new_state.name)
+        logger.warning(
+            "%s circuit breaker: %s -> %s",
+            breaker.name.capitalize(),
+            old_state.name if old_state else "-",
+            new_state.name,
+        )
 
 
 def circuit_breaker(name: str) -> pybreaker.CircuitBreaker:
@@ -190,5 +195,8 @@ def circuit_breaker(name: str) -> pybreaker.CircuitBreaker:
     service has opened the breaker, a second thread waits out the first's read timeout before its own.
     """
     return pybreaker.CircuitBreaker(
-        fail_max=BREAKER_FAIL_MAX, reset_timeout=BREAKER_RESET_SECONDS, listeners=[BreakerLog()], name=name,
+        fail_max=BREAKER_FAIL_MAX,
+        reset_timeout=BREAKER_RESET_SECONDS,
+        listeners=[BreakerLog()],
+        name=name,
     )

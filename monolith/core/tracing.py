@@ -22,6 +22,7 @@ server span included, as `shop.request_id`: the id the facade logs and the shopp
 
 The catalog and payments services have copies of this module (they never import the monolith).
 """
+
 import json
 import os
 import threading

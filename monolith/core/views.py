@@ -1,4 +1,5 @@
 """The HTML error pages (the health endpoints, which report the stage, are monolith/health.py)."""
+
 from django.http import JsonResponse
 from django.shortcuts import render
 

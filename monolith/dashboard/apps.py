@@ -1,4 +1,5 @@
 """App config for the migration dashboard."""
+
 from django.apps import AppConfig
 
 

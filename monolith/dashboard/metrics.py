@@ -4,6 +4,7 @@ Whoever reads /metrics (the monolith's staff page, Prometheus) would otherwise c
 and the page's figures would not agree with what the facade served. Only the "before" middleware
 is narrowed: its counters and latency are the figures read; the "after" one stays as it is.
 """
+
 from django_prometheus import middleware
 
 METRICS_PATH = "/metrics"

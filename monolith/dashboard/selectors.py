@@ -7,13 +7,15 @@ oldest. A worker that has only one reading yet shows the totals and no rates. La
 percentiles come from the histogram's buckets, interpolated within a bucket as Prometheus'
 histogram_quantile does, so they are as coarse as its buckets.
 """
+
+import itertools
 import math
 import threading
 import time
 from collections import deque
 
-from monolith.strangler.models import StageMove
 from monolith.strangler import stages
+from monolith.strangler.models import StageMove
 from monolith.strangler.selectors import current_stage
 
 from . import sources
@@ -34,13 +36,15 @@ def figures() -> dict:
     return {
         "stage": stage,
         # "/" and every prefix a stage moves (the stage table), with its owner now.
-        "routes": [{"prefix": "/", "served_by": stages.MONOLITH}] + [
-            {"prefix": context.api, "served_by": stages.owner(context.name, stage)} for context in stages.CONTEXTS
-        ],
+        "routes": [{"prefix": "/", "served_by": stages.MONOLITH}]
+        + [{"prefix": context.api, "served_by": stages.owner(context.name, stage)} for context in stages.CONTEXTS],
         "moves": [
             {
-                "from": move.from_number, "to": move.to_number, "finished_at": move.finished_at.isoformat(),
-                "seconds": round(move.seconds, 1), "writes_held_ms": move.writes_held_ms,
+                "from": move.from_number,
+                "to": move.to_number,
+                "finished_at": move.finished_at.isoformat(),
+                "seconds": round(move.seconds, 1),
+                "writes_held_ms": move.writes_held_ms,
             }
             for move in StageMove.objects.all()[:MOVES_SHOWN]
         ],
@@ -115,7 +119,7 @@ def _quantile(cumulative: dict[float, float], fraction: float) -> float | None:
 def _rates(history: list[tuple[float, dict]], name: str) -> list[float | None]:
     """Requests per second between consecutive readings, oldest first: the page's sparkline."""
     points = []
-    for (at, before), (later, after) in zip(history, history[1:]):
+    for (at, before), (later, after) in itertools.pairwise(history):
         old, new = before.get(name), after.get(name)
         ok = old is not None and new is not None and new.requests >= old.requests and later > at
         points.append(round((new.requests - old.requests) / (later - at), 2) if ok else None)

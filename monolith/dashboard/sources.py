@@ -4,6 +4,7 @@ Every reading is cumulative (since the process started); dashboard/selectors.py 
 readings into rates. The monolith reads its own metrics in-process (all its gunicorn workers, from
 the multiprocess folder), the services' over HTTP at their own addresses, never through the facade.
 """
+
 import http.client
 import os
 import re
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 
 import requests
 from django.conf import settings
-from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client import REGISTRY as IN_PROCESS
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
 TIMEOUT = 1  # seconds: the page polls every few seconds, and a process that takes longer is shown as silent

@@ -1,4 +1,5 @@
 """The migration dashboard, under /staff/migration/: the page, and the figures it polls."""
+
 from django.urls import path
 
 from . import views

@@ -1,4 +1,5 @@
 """The migration dashboard: a page for staff, and the JSON it polls every POLL_SECONDS."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -16,6 +17,7 @@ def _staff_only(view):
         if not request.user.is_staff:
             raise PermissionDenied
         return view(request)
+
     wrapped.__name__ = view.__name__
     return wrapped
 

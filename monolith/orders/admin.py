@@ -1,4 +1,5 @@
 """Staff see orders, their lines and payment attempts here (read-only: orders change through checkout)."""
+
 from django.contrib import admin
 
 from .models import Order, OrderLine, OrderPayment
@@ -16,8 +17,16 @@ class OrderPaymentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = readonly_fields = [
-        "payment_id", "idempotency_key", "status", "failure_code", "card_last4", "deliveries", "next_delivery_at",
-        "last_error", "created_at", "settled_at",
+        "payment_id",
+        "idempotency_key",
+        "status",
+        "failure_code",
+        "card_last4",
+        "deliveries",
+        "next_delivery_at",
+        "last_error",
+        "created_at",
+        "settled_at",
     ]
 
 

@@ -1,4 +1,5 @@
 """The orders API, /api/orders/: place, read, pay and cancel an order (the monolith's, at every stage)."""
+
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,14 +13,20 @@ from monolith.core.serializers import ErrorSerializer
 
 from . import selectors, services
 from .owner import Owner
-from .serializers import OrderRequestSerializer, OrderSerializer, PayRequestSerializer, PaymentResultSerializer
+from .serializers import OrderRequestSerializer, OrderSerializer, PaymentResultSerializer, PayRequestSerializer
 
 # The HTTP status that tells a client how a payment ended.
-PAYMENT_STATUS_CODES = {"succeeded": status.HTTP_201_CREATED, "failed": status.HTTP_402_PAYMENT_REQUIRED, "pending": status.HTTP_202_ACCEPTED}
+PAYMENT_STATUS_CODES = {
+    "succeeded": status.HTTP_201_CREATED,
+    "failed": status.HTTP_402_PAYMENT_REQUIRED,
+    "pending": status.HTTP_202_ACCEPTED,
+}
 
 BAD_INPUT = OpenApiResponse(ErrorSerializer, description="Invalid input; the body names each bad field.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such order, or not yours.")
-SHORT = OpenApiResponse(ErrorSerializer, description="Not enough stock; `skus` names the short ones. Nothing was reserved.")
+SHORT = OpenApiResponse(
+    ErrorSerializer, description="Not enough stock; `skus` names the short ones. Nothing was reserved."
+)
 
 
 @extend_schema(tags=["orders"])
@@ -33,7 +40,11 @@ class OrderListView(generics.ListAPIView):
 
     @extend_schema(
         description="Your orders: a signed-in customer's, or this session's when anonymous.",
-        responses={200: OrderSerializer(many=True), 400: OpenApiResponse(ErrorSerializer, description="A bad page or page_size."), 404: OpenApiResponse(ErrorSerializer, description="No such page.")},
+        responses={
+            200: OrderSerializer(many=True),
+            400: OpenApiResponse(ErrorSerializer, description="A bad page or page_size."),
+            404: OpenApiResponse(ErrorSerializer, description="No such page."),
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -45,7 +56,9 @@ class OrderListView(generics.ListAPIView):
             201: OrderSerializer,
             400: BAD_INPUT,
             409: SHORT,
-            422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key belongs to another customer's order."),
+            422: OpenApiResponse(
+                ErrorSerializer, description="The Idempotency-Key belongs to another customer's order."
+            ),
         },
         description="Place an order at today's prices and reserve its stock; pay it next with /pay/.",
     )
@@ -75,6 +88,7 @@ class OrderDetailView(APIView):
 class OrderPayView(APIView):
     # JSON only: a form cannot carry this nested body (and the document then advertises JSON alone).
     parser_classes = [JSONParser]
+
     @extend_schema(
         parameters=[idempotency_parameter()],
         request=PayRequestSerializer,
@@ -82,9 +96,15 @@ class OrderPayView(APIView):
             201: OpenApiResponse(PaymentResultSerializer, description="Paid."),
             202: OpenApiResponse(PaymentResultSerializer, description="Pending: the payment cannot be settled yet."),
             400: BAD_INPUT,
-            402: OpenApiResponse(PaymentResultSerializer, description="Declined: see `failure_code`. The order's stock is released; pay again to retry."),
+            402: OpenApiResponse(
+                PaymentResultSerializer,
+                description="Declined: see `failure_code`. The order's stock is released; pay again to retry.",
+            ),
             404: NOT_FOUND,
-            409: OpenApiResponse(ErrorSerializer, description="The order cannot be paid (already paid or cancelled, or a payment is being settled), or its stock is gone."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The order cannot be paid (already paid or cancelled, or a payment is being settled), or its stock is gone.",
+            ),
             422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used with another card."),
         },
     )
@@ -102,7 +122,11 @@ class OrderPayView(APIView):
 class OrderCancelView(APIView):
     @extend_schema(
         request=None,
-        responses={200: OrderSerializer, 404: NOT_FOUND, 409: OpenApiResponse(ErrorSerializer, description="A paid order cannot be cancelled.")},
+        responses={
+            200: OrderSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="A paid order cannot be cancelled."),
+        },
         description="Cancel an unpaid order; its stock goes back.",
     )
     def post(self, request, number):

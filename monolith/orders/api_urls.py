@@ -1,8 +1,8 @@
 """/api/orders/: the monolith's, at every stage."""
+
 from django.urls import path
 
 from . import api
-
 
 urlpatterns = [
     path("", api.OrderListView.as_view(), name="orders-order-list"),

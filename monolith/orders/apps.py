@@ -1,4 +1,5 @@
 """App config for the orders context."""
+
 from django.apps import AppConfig
 
 

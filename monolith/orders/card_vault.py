@@ -4,6 +4,7 @@ Fernet (the `cryptography` package: AES-128-CBC with an HMAC, and a timestamp) u
 derived from SECRET_KEY: a database dump without the settings does not give the card away. The
 orders context empties the sealed card as soon as the payment is final (outbox.payment_settle).
 """
+
 import base64
 import hashlib
 import json

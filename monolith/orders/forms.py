@@ -1,4 +1,5 @@
 """Checkout and payment forms."""
+
 from django import forms
 
 from monolith.core.forms import CardForm
@@ -13,12 +14,26 @@ class CheckoutForm(CardForm):
     city = forms.CharField(max_length=100)
     postal_code = forms.CharField(label="Postal code", max_length=20)
     country = forms.RegexField(
-        r"^[A-Za-z]{2}$", max_length=2, initial="DE", help_text="Two letters, e.g. DE, FR, NL.",
+        r"^[A-Za-z]{2}$",
+        max_length=2,
+        initial="DE",
+        help_text="Two letters, e.g. DE, FR, NL.",
         error_messages={"invalid": "Use the two-letter country code, e.g. DE."},
     )
 
-    field_order = ["email", "name", "line1", "line2", "city", "postal_code", "country",
-                   "card_number", "exp_month", "exp_year", "cvc"]
+    field_order = [
+        "email",
+        "name",
+        "line1",
+        "line2",
+        "city",
+        "postal_code",
+        "country",
+        "card_number",
+        "exp_month",
+        "exp_year",
+        "cvc",
+    ]
 
     def shipping_fields(self):
         return [self[name] for name in ("email", "name", "line1", "line2", "city", "postal_code", "country")]

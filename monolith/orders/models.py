@@ -1,4 +1,5 @@
 """Orders, their lines (priced as they were when ordered) and their payment attempts."""
+
 import secrets
 
 from django.conf import settings
@@ -23,7 +24,9 @@ class Order(models.Model):
 
     number = models.CharField(max_length=16, unique=True, default=new_order_number, editable=False)
     # The owner: a signed-in customer, or else the browser session that placed it.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
     shopper_id = models.CharField(max_length=32, blank=True, db_index=True)
     email = models.EmailField()
     shipping_name = models.CharField(max_length=100)
@@ -101,6 +104,9 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self):
+        return f"{self.quantity} x {self.sku}"
+
     @property
     def line_total(self):
         return self.unit_price * self.quantity
@@ -135,8 +141,8 @@ class OrderPayment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     # The W3C traceparent of the request that made the attempt: the relay's later delivery and
-    # stock commit continue that trace (monolith/core/tracing.py). Null when it was not traced.
-    trace_context = models.CharField(max_length=55, null=True, blank=True)
+    # stock commit continue that trace (monolith/core/tracing.py). Empty when it was not traced.
+    trace_context = models.CharField(max_length=55, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,6 +6,7 @@ cannot settle it, by the relay (`manage.py payments_relay`), always with the sam
 key, until the payment is final. The relay also commits the stock of paid orders in a catalog
 in another process, in batches (order_stock_commit_due).
 """
+
 import hmac
 import logging
 from dataclasses import replace
@@ -27,6 +28,7 @@ from .models import Order, OrderPayment
 
 logger = logging.getLogger(__name__)
 
+
 @transaction.atomic
 def payment_attempt_record(*, order, card, idempotency_key):
     """Decide to pay: the attempt (the outbox row) and the stock it needs, in one transaction.
@@ -41,15 +43,20 @@ def payment_attempt_record(*, order, card, idempotency_key):
     if attempt is not None:
         if not hmac.compare_digest(attempt.fingerprint, digest):
             raise ApplicationError(
-                "This Idempotency-Key was used with a different request.", field="Idempotency-Key",
-                code="idempotency_key_reused", status_code=422,
+                "This Idempotency-Key was used with a different request.",
+                field="Idempotency-Key",
+                code="idempotency_key_reused",
+                status_code=422,
             )
         return attempt, False
     if order.payment_pending:
-        raise Conflict("A payment for this order is being settled: wait for it before paying again.",
-                       code="payment_pending")
+        raise Conflict(
+            "A payment for this order is being settled: wait for it before paying again.", code="payment_pending"
+        )
     if not order.can_pay:
-        raise Conflict(f"This order is {order.get_status_display().lower()} and cannot be paid.", code="order_not_payable")
+        raise Conflict(
+            f"This order is {order.get_status_display().lower()} and cannot be paid.", code="order_not_payable"
+        )
     _hold_stock(order)
     attempt = OrderPayment.objects.create(
         order=order,
@@ -63,7 +70,7 @@ def payment_attempt_record(*, order, card, idempotency_key):
         # The request delivers it first; the relay only if the request could not settle it.
         next_delivery_at=timezone.now() + timedelta(seconds=settings.PAYMENT_INLINE_LEASE_SECONDS),
         # The checkout's trace, so that a delivery by the relay shows in it (monolith/core/tracing.py).
-        trace_context=tracing.current_traceparent() or None,
+        trace_context=tracing.current_traceparent() or "",
     )
     return attempt, True
 
@@ -81,8 +88,11 @@ def _hold_stock(order):
     if order.status == Order.Status.PENDING_PAYMENT and _stock_held(catalog, order):
         return
     if order.status == Order.Status.PENDING_PAYMENT:
-        logger.warning("Order %s is being paid, but its reservation %s is no longer held: reserving again.",
-                       order.number, order.reservation_id)
+        logger.warning(
+            "Order %s is being paid, but its reservation %s is no longer held: reserving again.",
+            order.number,
+            order.reservation_id,
+        )
     order.reservation_attempt += 1
     catalog.reserve(
         reservation_id=order.reservation_id,
@@ -116,8 +126,11 @@ def payment_deliver(attempt):
         return PaymentResult(_payment_info(attempt), replayed=False)
     try:
         result = payments.pay(
-            idempotency_key=attempt.payment_key, order_number=attempt.order.number, amount=attempt.amount,
-            currency=attempt.currency, card=card_vault.unseal(attempt.card_sealed),
+            idempotency_key=attempt.payment_key,
+            order_number=attempt.order.number,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            card=card_vault.unseal(attempt.card_sealed),
         )
     except ServiceUnavailable as error:
         _deliver_later(attempt, error)
@@ -139,10 +152,17 @@ def _deliver_later(attempt, error):
     deliveries = attempt.deliveries + 1
     wait = min(settings.PAYMENT_RETRY_MAX_SECONDS, 0.5 * 2 ** (deliveries - 1))
     OrderPayment.objects.filter(pk=attempt.pk, status=OrderPayment.PENDING).update(
-        deliveries=deliveries, next_delivery_at=timezone.now() + timedelta(seconds=wait), last_error=str(error)[:300],
+        deliveries=deliveries,
+        next_delivery_at=timezone.now() + timedelta(seconds=wait),
+        last_error=str(error)[:300],
     )
-    logger.warning("Payment of order %s not settled (delivery %s): %s; trying again in %.1f s.",
-                   attempt.order.number, deliveries, error, wait)
+    logger.warning(
+        "Payment of order %s not settled (delivery %s): %s; trying again in %.1f s.",
+        attempt.order.number,
+        deliveries,
+        error,
+        wait,
+    )
 
 
 @transaction.atomic
@@ -202,8 +222,12 @@ def order_stock_commit_due(*, limit):
     The orders are locked with SKIP LOCKED, so two relays never take the same one. Raises
     ServiceUnavailable when the catalog cannot be reached: they all stay due.
     """
-    orders = list(Order.objects.select_for_update(skip_locked=True).filter(stock_commit_due=True)
-                  .order_by("updated_at").only("number", "reservation_attempt")[:limit])
+    orders = list(
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(stock_commit_due=True)
+        .order_by("updated_at")
+        .only("number", "reservation_attempt")[:limit]
+    )
     if not orders:
         return 0
     # A span linked to each paid order's checkout trace (the query runs only when tracing is on).
@@ -215,9 +239,12 @@ def order_stock_commit_due(*, limit):
         if order.reservation_id in lost:
             # No retry can commit it: the reservation was released or is gone, so the paid units
             # may have been sold again. Say so loudly, once, and stop trying.
-            logger.error("Order %s is paid, but its reservation %s cannot be committed (%s). Check its stock by hand.",
-                         order.number, order.reservation_id,
-                         "released" if order.reservation_id in outcome.released else "no such reservation")
+            logger.error(
+                "Order %s is paid, but its reservation %s cannot be committed (%s). Check its stock by hand.",
+                order.number,
+                order.reservation_id,
+                "released" if order.reservation_id in outcome.released else "no such reservation",
+            )
     Order.objects.filter(pk__in=[order.pk for order in orders]).update(stock_commit_due=False)
     return len(orders)
 

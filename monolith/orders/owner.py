@@ -1,4 +1,5 @@
 """Who an order belongs to: a signed-in customer, or else the browser session that placed it."""
+
 import secrets
 from dataclasses import dataclass
 

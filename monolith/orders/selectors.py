@@ -1,4 +1,5 @@
 """Orders reads, always scoped to who may see them."""
+
 from django.db.models import Q
 
 from monolith.core.errors import NotFound
@@ -8,10 +9,7 @@ from .models import Order, OrderPayment
 
 def order_list(*, owner):
     """The orders of a signed-in user, or of this browser's session when anonymous."""
-    if owner.user is not None:
-        mine = Q(user=owner.user)
-    else:
-        mine = Q(user__isnull=True, shopper_id=owner.shopper_id)
+    mine = Q(user=owner.user) if owner.user is not None else Q(user__isnull=True, shopper_id=owner.shopper_id)
     return Order.objects.filter(mine).prefetch_related("lines", "payments")
 
 

@@ -1,4 +1,5 @@
 """Orders API representations."""
+
 from rest_framework import serializers
 
 from monolith.core.serializers import CardSerializer
@@ -51,7 +52,18 @@ class OrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["number", "status", "email", "shipping", "total", "currency", "lines", "payments", "created_at", "updated_at"]
+        fields = [
+            "number",
+            "status",
+            "email",
+            "shipping",
+            "total",
+            "currency",
+            "lines",
+            "payments",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class PayRequestSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ same whether those contexts run in this process or not. Paying goes through the 
 outbox (outbox.py): the attempt is recorded, then delivered, and a relay delivers what a
 request could not settle.
 """
+
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -86,7 +87,10 @@ def _quantities(lines):
     if over:
         raise ApplicationError(
             f"An order holds at most {MAX_QUANTITY} of one product, its lines for it added up: "
-            f"{', '.join(over)} has more.", field="lines", code="too_many_of_one_product", extra={"skus": over},
+            f"{', '.join(over)} has more.",
+            field="lines",
+            code="too_many_of_one_product",
+            extra={"skus": over},
         )
     return quantities
 
@@ -136,15 +140,23 @@ def _release_after_rollback(catalog, *, reservation_id):
         pass  # nothing held: at stage 0 the rollback took the reservation with the order
     except Exception:
         # Best effort: the failure the caller sees is the placement's, not this one.
-        logger.warning("Placing an order failed after reserving %s, and releasing it failed too: "
-                       "sweep_reservations will release it.", reservation_id, exc_info=True)
+        logger.warning(
+            "Placing an order failed after reserving %s, and releasing it failed too: "
+            "sweep_reservations will release it.",
+            reservation_id,
+            exc_info=True,
+        )
     else:
         logger.warning("Placing an order failed after reserving %s: released it.", reservation_id)
 
 
 def _replay(order, *, owner, email, shipping, quantities):
     """The order a key already placed, if this is the same request from the same owner; else 422."""
-    same_owner = order.user_id == owner.user.pk if order.user_id else (owner.user is None and order.shopper_id == owner.shopper_id)
+    same_owner = (
+        order.user_id == owner.user.pk
+        if order.user_id
+        else (owner.user is None and order.shopper_id == owner.shopper_id)
+    )
     same_request = (
         order.email == email
         and order.shipping == {**shipping, "line2": shipping.get("line2", ""), "country": shipping["country"].upper()}
@@ -152,7 +164,10 @@ def _replay(order, *, owner, email, shipping, quantities):
     )
     if not (same_owner and same_request):
         raise ApplicationError(
-            "This Idempotency-Key was used for another order.", field="Idempotency-Key", code="idempotency_key_reused", status_code=422
+            "This Idempotency-Key was used for another order.",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+            status_code=422,
         )
     return order
 
@@ -166,8 +181,9 @@ def checkout(*, owner, email, shipping, lines, card, idempotency_key):
     (a double submit) finds the same order and replays its payment instead of charging twice.
     """
     with transaction.atomic():
-        order = order_place(owner=owner, email=email, shipping=shipping, lines=lines,
-                            idempotency_key=f"checkout:{idempotency_key}")
+        order = order_place(
+            owner=owner, email=email, shipping=shipping, lines=lines, idempotency_key=f"checkout:{idempotency_key}"
+        )
         attempt, created = outbox.payment_attempt_record(order=order, card=card, idempotency_key=idempotency_key)
     result = outbox.payment_deliver(attempt)
     return CheckoutResult(order=order, payment=result.payment, replayed=not created)
@@ -200,7 +216,9 @@ def order_cancel(*, order):
     if order.payment_pending:
         raise Conflict("A payment for this order is being settled: it cannot be cancelled now.", code="payment_pending")
     if not order.can_cancel:
-        raise Conflict(f"This order is {order.get_status_display().lower()} and cannot be cancelled.", code="order_not_cancellable")
+        raise Conflict(
+            f"This order is {order.get_status_display().lower()} and cannot be cancelled.", code="order_not_cancellable"
+        )
     if order.status == Order.Status.PENDING_PAYMENT:
         get_catalog().release(reservation_id=order.reservation_id)
     order.status = Order.Status.CANCELLED

@@ -12,6 +12,7 @@ Run by `manage.py sweep_reservations` (an operator's cron job). Two kinds of sto
 
 Every step is idempotent, so a second run finds nothing left to do.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,8 +40,11 @@ class SweepStep:
         if self.error:
             verb = {"cancel": "cancel order", "release": "release reservation"}[self.action]
             return f"FAILED to {verb} {self.subject} ({self.reason}): {self.error}"
-        verb = {"cancel": "cancel order", "release": "release reservation"} if dry_run else {
-            "cancel": "Cancelled order", "release": "Released reservation"}
+        verb = (
+            {"cancel": "cancel order", "release": "release reservation"}
+            if dry_run
+            else {"cancel": "Cancelled order", "release": "Released reservation"}
+        )
         return f"{'Would ' if dry_run else ''}{verb[self.action]} {self.subject} ({self.reason})"
 
 

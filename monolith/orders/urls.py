@@ -1,4 +1,5 @@
 """Checkout and order pages."""
+
 from django.urls import path
 
 from . import views

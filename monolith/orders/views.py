@@ -1,4 +1,5 @@
 """Checkout and order pages."""
+
 import uuid
 
 from django.contrib import messages
@@ -29,9 +30,12 @@ def checkout(request):
     if not cart.lines:
         # A second click of "Place order" that arrives once the first has emptied the cart (the cart
         # is kept on the server): show the order the first click placed, not an empty cart.
-        placed = request.method == "POST" and selectors.order_list(owner=owner).filter(
-            idempotency_key=f"checkout:{request.POST.get('idempotency_key', '')}"
-        ).first()
+        placed = (
+            request.method == "POST"
+            and selectors.order_list(owner=owner)
+            .filter(idempotency_key=f"checkout:{request.POST.get('idempotency_key', '')}")
+            .first()
+        )
         if placed:
             return redirect(placed)
         messages.info(request, "Your cart is empty.")
@@ -44,11 +48,13 @@ def checkout(request):
                 return redirect(order)
     else:
         user = request.user
-        form = CheckoutForm(initial={
-            "idempotency_key": _new_key(),
-            "email": user.email if user.is_authenticated else "",
-            "name": user.get_full_name() if user.is_authenticated else "",
-        })
+        form = CheckoutForm(
+            initial={
+                "idempotency_key": _new_key(),
+                "email": user.email if user.is_authenticated else "",
+                "name": user.get_full_name() if user.is_authenticated else "",
+            }
+        )
     return render(request, "orders/checkout.html", {"form": form, "cart": cart}, status=400 if form.errors else 200)
 
 
@@ -77,8 +83,11 @@ def _say_how_it_went(request, order, payment, retry_hint=""):
     elif payment.status == "failed":
         messages.error(request, f"Your card was declined ({payment.failure_code.replace('_', ' ')}).{retry_hint}")
     else:
-        messages.info(request, f"Order {order.number} is placed and your payment is on its way: this page "
-                               "updates when it is settled. Nothing more to do.")
+        messages.info(
+            request,
+            f"Order {order.number} is placed and your payment is on its way: this page "
+            "updates when it is settled. Nothing more to do.",
+        )
 
 
 def _order_for(request, number):
@@ -110,7 +119,9 @@ def order_pay(request, number):
     form = PayForm(request.POST)
     if form.is_valid():
         try:
-            result = services.order_pay(order=order, card=form.card(), idempotency_key=form.cleaned_data["idempotency_key"])
+            result = services.order_pay(
+                order=order, card=form.card(), idempotency_key=form.cleaned_data["idempotency_key"]
+            )
         except ApplicationError as error:
             if error.code != "order_not_payable":
                 add_application_error(form, error)

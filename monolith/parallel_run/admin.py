@@ -1,4 +1,5 @@
 """Staff read the parallel run's differences here; ShadowCatalog writes them, nobody edits them."""
+
 from django.contrib import admin
 
 from .models import ShadowDifference
@@ -10,7 +11,16 @@ class ShadowDifferenceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "method"]
     search_fields = ["request_id", "method"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "method", "arguments", "kind", "fields", "local_value", "remote_value", "request_id"]
+    readonly_fields = [
+        "created_at",
+        "method",
+        "arguments",
+        "kind",
+        "fields",
+        "local_value",
+        "remote_value",
+        "request_id",
+    ]
 
     def has_add_permission(self, request):
         return False

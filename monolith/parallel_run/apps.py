@@ -1,4 +1,5 @@
 """App config for the parallel run."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """A difference between the local catalog and the catalog service, as ShadowCatalog found it."""
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 

@@ -1,4 +1,5 @@
 """Reading the parallel run's differences: counts for the staff page and the report command."""
+
 from datetime import timedelta
 
 from django.db.models import Count

@@ -1,4 +1,5 @@
 """Recording a difference: never at the shopper's expense."""
+
 import json
 import logging
 

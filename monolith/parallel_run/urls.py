@@ -1,4 +1,5 @@
 """The staff page of the parallel run, under /staff/parallel-run/."""
+
 from django.urls import path
 
 from . import views

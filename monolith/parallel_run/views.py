@@ -1,4 +1,5 @@
 """The staff page of the parallel run: counts by method and kind, and the latest differences."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render

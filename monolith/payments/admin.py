@@ -1,4 +1,5 @@
 """Staff see payments here and refund them (through the same service as the API), up to stage 1."""
+
 from django.contrib import admin, messages
 
 from monolith.core.errors import ApplicationError
@@ -24,7 +25,17 @@ class PaymentsOwnerAdmin(OwnedByStageAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(PaymentsOwnerAdmin):
-    list_display = ["id", "order_number", "amount", "currency", "status", "failure_code", "amount_refunded", "card_last4", "created_at"]
+    list_display = [
+        "id",
+        "order_number",
+        "amount",
+        "currency",
+        "status",
+        "failure_code",
+        "amount_refunded",
+        "card_last4",
+        "created_at",
+    ]
     list_filter = ["status", "failure_code"]
     search_fields = ["order_number", "id"]
     readonly_fields = [f.name for f in Payment._meta.fields]

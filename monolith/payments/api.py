@@ -1,4 +1,5 @@
 """The payments API, /api/payments/: for staff and for the services that take payments."""
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -23,9 +24,14 @@ AUTH_ERRORS = {
     403: OpenApiResponse(ErrorSerializer, description="Only staff and services may use the payments API."),
 }
 INPUT_ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input or a missing Idempotency-Key; the body names the field."),
+    400: OpenApiResponse(
+        ErrorSerializer, description="Invalid input or a missing Idempotency-Key; the body names the field."
+    ),
     **AUTH_ERRORS,
-    409: OpenApiResponse(ErrorSerializer, description="A request with this key is still in progress, or the payment's state forbids this."),
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="A request with this key is still in progress, or the payment's state forbids this.",
+    ),
     422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used with another request."),
 }
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such payment.")}
@@ -45,7 +51,12 @@ class PaymentListView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[PaymentListQuerySerializer],
-        responses={200: PaymentSerializer(many=True), 400: OpenApiResponse(ErrorSerializer, description="A bad order_number, page or page_size."), **AUTH_ERRORS, 404: OpenApiResponse(ErrorSerializer, description="No such page.")},
+        responses={
+            200: PaymentSerializer(many=True),
+            400: OpenApiResponse(ErrorSerializer, description="A bad order_number, page or page_size."),
+            **AUTH_ERRORS,
+            404: OpenApiResponse(ErrorSerializer, description="No such page."),
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -1,4 +1,5 @@
 """App config for the payments context."""
+
 from django.apps import AppConfig
 
 

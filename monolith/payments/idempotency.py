@@ -6,6 +6,7 @@ then finds the stored response and replays it: two concurrent requests never
 make two charges. Input that fails validation stores nothing (the transaction
 rolls back), so a corrected retry with the same key is allowed.
 """
+
 import hmac
 
 from django.db import IntegrityError, transaction
@@ -44,9 +45,7 @@ def run_idempotent(*, key, payload, operation, restore):
 def _replay(key, digest):
     record = IdempotencyKey.objects.get(key=key)
     if not hmac.compare_digest(record.fingerprint, digest):
-        raise IdempotencyMismatch(
-            "This Idempotency-Key was used with a different request.", field="Idempotency-Key"
-        )
+        raise IdempotencyMismatch("This Idempotency-Key was used with a different request.", field="Idempotency-Key")
     if record.response_body is None:  # only when the first request is still running
         raise Conflict("A request with this Idempotency-Key is still in progress.", code="idempotency_key_in_use")
     return record.response_body

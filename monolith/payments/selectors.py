@@ -1,4 +1,5 @@
 """Payments reads."""
+
 from monolith.core.errors import NotFound
 
 from .models import Payment

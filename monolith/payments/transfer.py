@@ -8,6 +8,7 @@ its /ops/payments/ endpoints, so that the monolith's `manage.py set_stage` can m
 either way (monolith/strangler/payments_move.py) and verify them row by row (the checksum is
 monolith/strangler/moves.py's, which compares the rows of every move).
 """
+
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
@@ -15,10 +16,29 @@ from .models import IdempotencyKey, Payment, Refund
 
 # Kind name -> (model, key field, fields), parents before children.
 KINDS = {
-    "payment": (Payment, "id", ("id", "order_number", "amount", "currency", "status", "failure_code",
-                                "amount_refunded", "card_brand", "card_last4", "created_at", "updated_at")),
+    "payment": (
+        Payment,
+        "id",
+        (
+            "id",
+            "order_number",
+            "amount",
+            "currency",
+            "status",
+            "failure_code",
+            "amount_refunded",
+            "card_brand",
+            "card_last4",
+            "created_at",
+            "updated_at",
+        ),
+    ),
     "refund": (Refund, "id", ("id", "payment_id", "amount", "reason", "created_at")),
-    "idempotency_key": (IdempotencyKey, "key", ("key", "fingerprint", "response_status", "response_body", "created_at")),
+    "idempotency_key": (
+        IdempotencyKey,
+        "key",
+        ("key", "fingerprint", "response_status", "response_body", "created_at"),
+    ),
 }
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -34,7 +54,9 @@ def _plain(value):
 def export_rows():
     """{kind: {key: row}} of every payment record."""
     return {
-        kind: {str(getattr(obj, key)): {f: _plain(getattr(obj, f)) for f in fields} for obj in model.objects.order_by(key)}
+        kind: {
+            str(getattr(obj, key)): {f: _plain(getattr(obj, f)) for f in fields} for obj in model.objects.order_by(key)
+        }
         for kind, (model, key, fields) in KINDS.items()
     }
 

@@ -4,6 +4,7 @@ Only the port itself: its Protocol, the DTOs it answers with and its error. The 
 monolith/adapters/ (catalog_local, catalog_http, catalog_shadow, catalog_staged), and
 monolith/wiring.py chooses one; callers ask `wiring.get_catalog()`.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +24,9 @@ class CatalogUnavailable(ServiceUnavailable):
 
     code = "catalog_unavailable"
 
-    def __init__(self, message="The catalog is temporarily unavailable. Nothing was lost: please try again in a moment."):
+    def __init__(
+        self, message="The catalog is temporarily unavailable. Nothing was lost: please try again in a moment."
+    ):
         super().__init__(message)
 
 
@@ -83,8 +86,13 @@ class ReservedLine:
     @classmethod
     def from_body(cls, body):
         """Build from a line of the catalog API's JSON representation of a stock reservation."""
-        return cls(sku=body["sku"], quantity=body["quantity"], name=body["name"], price=Decimal(body["price"]),
-                   currency=body["currency"])
+        return cls(
+            sku=body["sku"],
+            quantity=body["quantity"],
+            name=body["name"],
+            price=Decimal(body["price"]),
+            currency=body["currency"],
+        )
 
 
 @dataclass(frozen=True)
@@ -156,5 +164,5 @@ class CatalogPort(Protocol):
         ...
 
     def reservation_status(self, *, reservation_id: str) -> str | None:
-        """"held", "committed" or "released"; None for a reservation the catalog does not know (never cached)."""
+        """ "held", "committed" or "released"; None for a reservation the catalog does not know (never cached)."""
         ...

@@ -4,6 +4,7 @@ Only the port itself: its Protocol, the DTOs it answers with and its error. The 
 monolith/adapters/ (payments_local, payments_http, payments_staged), and monolith/wiring.py
 chooses one; callers ask `wiring.get_payments()`.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal

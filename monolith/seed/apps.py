@@ -1,4 +1,5 @@
 """App config for the seed command's app."""
+
 from django.apps import AppConfig
 
 

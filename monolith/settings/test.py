@@ -1,10 +1,11 @@
 """Tests: PostgreSQL at 127.0.0.1:5432 unless DATABASE_URL says otherwise."""
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_monolith")
 
-from .base import *  # noqa: E402,F403
+from .base import *  # noqa: F403
 
 ALLOWED_HOSTS = ["*"]
 SEED_DEMO_USERS = True

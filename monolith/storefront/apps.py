@@ -1,4 +1,5 @@
 """App config for the storefront."""
+
 from django.apps import AppConfig
 
 

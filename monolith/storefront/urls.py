@@ -1,4 +1,5 @@
 """The storefront's pages: the shop's home, the product list, a product's page and its add-to-cart form."""
+
 from django.urls import path
 
 from . import views

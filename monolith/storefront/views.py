@@ -3,6 +3,7 @@
 They read the catalog through the catalog port and change the cart through the cart's services:
 the storefront uses the cart context, never the other way round.
 """
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,7 +24,9 @@ def product_list(request):
     filters = {name: request.GET[name] for name in LIST_FILTERS if request.GET.get(name)}
     error = None
     try:
-        page = catalog.product_page(filters=filters, page=request.GET.get("page", 1), per_page=settings.PRODUCTS_PER_PAGE)
+        page = catalog.product_page(
+            filters=filters, page=request.GET.get("page", 1), per_page=settings.PRODUCTS_PER_PAGE
+        )
     except ValidationError as exc:
         error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
         page = catalog.product_page(filters={}, page=1, per_page=settings.PRODUCTS_PER_PAGE)

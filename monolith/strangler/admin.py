@@ -1,4 +1,5 @@
 """The monolith's admin pages for a context that a service owns now: read-only, pointing at the service's."""
+
 from django.conf import settings
 from django.contrib import admin, messages
 

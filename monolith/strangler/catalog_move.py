@@ -9,6 +9,7 @@ hands the whole catalog to its new owner) also deletes what the source no longer
 (`mirror=True`). Stock reservations move too, recorded as they stand: a held reservation's
 stock is already out of the product's stock that moves with it.
 """
+
 from collections import Counter
 
 import requests
@@ -105,8 +106,15 @@ class CatalogService:
 
 def catalog_move(service: CatalogService, *, to_service: bool, mirror: bool = False) -> Move:
     """The catalog's move to the catalog service (push) or back to the monolith (pull)."""
-    return Move(what="catalog", service_name="the catalog service", kinds=transfer.KINDS, monolith=MonolithCatalog(),
-                service=service, to_service=to_service, mirror=mirror)
+    return Move(
+        what="catalog",
+        service_name="the catalog service",
+        kinds=transfer.KINDS,
+        monolith=MonolithCatalog(),
+        service=service,
+        to_service=to_service,
+        mirror=mirror,
+    )
 
 
 class TransferCommand(BaseCommand):
@@ -125,13 +133,24 @@ class TransferCommand(BaseCommand):
     to_service = None  # True for catalog_push, False for catalog_pull
 
     def add_arguments(self, parser):
-        parser.add_argument(self.url_option, dest="url", default=None,
-                            help="The catalog service's base URL (default: settings.CATALOG_SERVICE_URL).")
-        parser.add_argument("--token", default=None,
-                            help="The monolith's service token for it (default: settings.CATALOG_SERVICE_TOKEN).")
+        parser.add_argument(
+            self.url_option,
+            dest="url",
+            default=None,
+            help="The catalog service's base URL (default: settings.CATALOG_SERVICE_URL).",
+        )
+        parser.add_argument(
+            "--token",
+            default=None,
+            help="The monolith's service token for it (default: settings.CATALOG_SERVICE_TOKEN).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Print what would change, and change nothing.")
-        parser.add_argument("--batch", type=int, default=MAX_PAGE_SIZE,
-                            help=f"Rows per page read from the service, 1 to {MAX_PAGE_SIZE} (default {MAX_PAGE_SIZE}).")
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=MAX_PAGE_SIZE,
+            help=f"Rows per page read from the service, 1 to {MAX_PAGE_SIZE} (default {MAX_PAGE_SIZE}).",
+        )
 
     def handle(self, *args, url, token, dry_run, batch, **options):
         if not 1 <= batch <= MAX_PAGE_SIZE:

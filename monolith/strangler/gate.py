@@ -12,6 +12,7 @@ A gate is a PostgreSQL advisory lock: nothing to clean up after a crash (a dead 
 go with it). SQLite has no such lock, so there a gate does nothing, and the live switch refuses
 to run (`shop stage` says so); `shop up --stage N` moves the data before anything serves.
 """
+
 from contextlib import contextmanager
 
 from django.db import connection

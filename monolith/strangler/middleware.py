@@ -17,6 +17,7 @@ Writes (any method but GET/HEAD/OPTIONS) under a context's API prefix or its adm
 the context's write gate shared for their whole transaction and read the stage only once they
 hold it (monolith/strangler/gate.py).
 """
+
 import logging
 
 import requests
@@ -37,12 +38,29 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # the client: content, credentials, the request id and the facade's host and scheme (pagination
 # links and CSRF origins are built from them).
 REQUEST_HEADERS = (
-    "Accept", "Accept-Language", "Authorization", "Content-Type", "Cookie", "Host", "Idempotency-Key",
-    "X-CSRFToken", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-ID",
+    "Accept",
+    "Accept-Language",
+    "Authorization",
+    "Content-Type",
+    "Cookie",
+    "Host",
+    "Idempotency-Key",
+    "X-CSRFToken",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Request-ID",
 )
 # What the answer carries back. Not Set-Cookie: a service's sessions are its own (catalog_sessionid).
 RESPONSE_HEADERS = (
-    "Allow", "Content-Type", "Idempotent-Replayed", "Location", "Retry-After", "Vary", "WWW-Authenticate", "X-Served-By",
+    "Allow",
+    "Content-Type",
+    "Idempotent-Replayed",
+    "Location",
+    "Retry-After",
+    "Vary",
+    "WWW-Authenticate",
+    "X-Served-By",
 )
 
 # The client's own credentials go with the request, never the monolith's service token; no
@@ -93,8 +111,10 @@ def refuse_unnormalised(request):
     # %r: the path is the client's, and may hold anything a log line should not.
     logger.warning("Refused %s %r: a '.' or '..' segment (it stands for %r).", request.method, request.path, target)
     if request.path.startswith("/api/") or target.startswith("/api/"):
-        detail = (f"The path {request.path!r} has a '.' or '..' segment (it stands for {target!r}): "
-                  "the shop answers only normalised paths.")
+        detail = (
+            f"The path {request.path!r} has a '.' or '..' segment (it stands for {target!r}): "
+            "the shop answers only normalised paths."
+        )
         return JsonResponse({"path": [detail], "detail": detail, "code": "path_not_normalised"}, status=400)
     return render(request, "400.html", status=400)
 
@@ -108,13 +128,21 @@ def forward(request, context):
     except UnsafePath:  # refused above already; the client's own guard, should that ever change
         return refuse_unnormalised(request)
     except requests.RequestException as error:
-        logger.warning("Forwarding %s %s to the %s service failed: %s", request.method, request.path,
-                       context.service, type(error).__name__)
+        logger.warning(
+            "Forwarding %s %s to the %s service failed: %s",
+            request.method,
+            request.path,
+            context.service,
+            type(error).__name__,
+        )
         return JsonResponse(
-            {"detail": f"The {context.service} service is temporarily unavailable. Nothing was changed: "
-                       "please try again in a moment.",
-             "code": f"{context.service}_unavailable"},
-            status=503, headers={"Retry-After": "2"},
+            {
+                "detail": f"The {context.service} service is temporarily unavailable. Nothing was changed: "
+                "please try again in a moment.",
+                "code": f"{context.service}_unavailable",
+            },
+            status=503,
+            headers={"Retry-After": "2"},
         )
     response = HttpResponse(answer.content, status=answer.status_code)
     for name in RESPONSE_HEADERS:

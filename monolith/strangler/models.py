@@ -1,4 +1,5 @@
 """The stage the shop is at: one row, written by `manage.py set_stage` only."""
+
 from django.db import models
 
 

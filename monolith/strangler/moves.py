@@ -17,6 +17,7 @@ Each context supplies its rows and how to write them: a Side for the monolith's 
 (monolith/strangler/catalog_move.py, monolith/strangler/payments_move.py). `manage.py set_stage`
 moves each context with this; catalog_push and catalog_pull move the catalog with it too.
 """
+
 import hashlib
 import json
 from collections import Counter
@@ -134,13 +135,14 @@ def verify(kinds, monolith, service, *, service_name="the service") -> list[Diff
             elif checksum(mine) != checksum(yours):
                 differences.extend(
                     Difference(kind.name, key, field, mine.get(field), yours.get(field), service_name)
-                    for field in kind.fields if mine.get(field) != yours.get(field)
+                    for field in kind.fields
+                    if mine.get(field) != yours.get(field)
                 )
     return differences
 
 
 def tally(changes) -> str:
-    """"3 products updated, 1 categories created", or "nothing"."""
+    """ "3 products updated, 1 categories created", or "nothing"."""
     counted = Counter((change.kind.plural, change.action) for change in changes)
     return ", ".join(f"{n} {plural} {action}d" for (plural, action), n in sorted(counted.items())) or "nothing"
 
@@ -148,8 +150,17 @@ def tally(changes) -> str:
 class Move:
     """One direction of one context's move: to its service, or back to the monolith."""
 
-    def __init__(self, *, what: str, service_name: str, kinds: tuple, monolith: Side, service: Side, to_service: bool,
-                 mirror: bool = False):
+    def __init__(
+        self,
+        *,
+        what: str,
+        service_name: str,
+        kinds: tuple,
+        monolith: Side,
+        service: Side,
+        to_service: bool,
+        mirror: bool = False,
+    ):
         self.what = what  # "catalog", "payment records": what the reports say moves
         self.service_name = service_name  # "the catalog service"
         self.kinds = kinds  # parents before children: a product names its category, which must exist first
@@ -175,16 +186,22 @@ class Move:
     def apply(self, changes, *, progress=True):
         done, target = 0, self.target
         # tqdm writes to stderr, so stdout stays the plain report a script can read.
-        with tqdm(total=len(changes), desc=f"{self.what} {'push' if self.to_service else 'pull'}", unit="row",
-                  disable=not (changes and progress)) as bar:
+        with tqdm(
+            total=len(changes),
+            desc=f"{self.what} {'push' if self.to_service else 'pull'}",
+            unit="row",
+            disable=not (changes and progress),
+        ) as bar:
             try:
                 for start in range(0, len(changes), target.batch):
-                    batch = changes[start:start + target.batch]
+                    batch = changes[start : start + target.batch]
                     target.write(batch)
                     done += len(batch)
                     bar.update(len(batch))
             except TransferError as error:
-                raise TransferError(f"{error} Stopped after {done} of {len(changes)} changes; run again to resume.") from None
+                raise TransferError(
+                    f"{error} Stopped after {done} of {len(changes)} changes; run again to resume."
+                ) from None
 
     def verify(self):
         """Every difference left between the two sides (counts and per-row checksums)."""
@@ -195,5 +212,5 @@ class Move:
         return tally(changes)
 
     def counts(self, snapshot):
-        """"3 categories, 31 products, 0 stock-reservations"."""
+        """ "3 categories, 31 products, 0 stock-reservations"."""
         return ", ".join(f"{len(snapshot[kind.name])} {kind.plural}" for kind in self.kinds)

@@ -5,6 +5,7 @@ sides row by row. The rows are those of monolith/payments/transfer.py; the payme
 and writes its own, with the same module, through /ops/payments/ with the monolith's service
 token. Nothing is ever deleted.
 """
+
 import requests
 
 from monolith.core.service_client import MOVE_TIMEOUT, READ_RETRY, ServiceSession, bearer
@@ -54,10 +55,14 @@ class PaymentsService:
         except requests.RequestException as error:
             raise TransferError(f"Cannot reach the payments service at {self.url} ({type(error).__name__}).") from None
         if response.status_code in (401, 403):
-            raise TransferError(f"The payments service refused the service token ({response.status_code}): "
-                                "check PAYMENTS_SERVICE_TOKEN against the service's SERVICE_TOKENS.")
+            raise TransferError(
+                f"The payments service refused the service token ({response.status_code}): "
+                "check PAYMENTS_SERVICE_TOKEN against the service's SERVICE_TOKENS."
+            )
         if not response.ok:
-            raise TransferError(f"The payments service refused the move ({response.status_code}): {response.text[:500]}")
+            raise TransferError(
+                f"The payments service refused the move ({response.status_code}): {response.text[:500]}"
+            )
         return response.json()
 
     def snapshot(self):
@@ -69,5 +74,11 @@ class PaymentsService:
 
 def payments_move(service: PaymentsService, *, to_service: bool) -> Move:
     """The payment records' move to the payments service, or back to the monolith."""
-    return Move(what="payment records", service_name="the payments service", kinds=KINDS, monolith=MonolithPayments(),
-                service=service, to_service=to_service)
+    return Move(
+        what="payment records",
+        service_name="the payments service",
+        kinds=KINDS,
+        monolith=MonolithPayments(),
+        service=service,
+        to_service=to_service,
+    )

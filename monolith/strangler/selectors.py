@@ -4,6 +4,7 @@ A cached stage would let a worker reserve stock in its own database after the sw
 the catalog to the catalog service. The read is one primary-key lookup. Who owns what at which
 stage is the stage table's (monolith/strangler/stages.py).
 """
+
 from . import stages
 from .models import Stage
 

@@ -1,4 +1,5 @@
 """Recording the stage. Only `manage.py set_stage` calls this, holding the catalog write gate."""
+
 from datetime import datetime
 
 from django.utils import timezone
@@ -14,7 +15,10 @@ def stage_record(*, number: int, started_at: datetime | None = None, writes_held
     stage, _ = Stage.objects.update_or_create(pk=SINGLETON, defaults={"number": number})
     if started_at is not None and before != number:
         StageMove.objects.create(
-            from_number=before, to_number=number, started_at=started_at, finished_at=timezone.now(),
+            from_number=before,
+            to_number=number,
+            started_at=started_at,
+            finished_at=timezone.now(),
             writes_held_ms=None if writes_held_for is None else round(writes_held_for * 1000),
         )
     return stage

@@ -12,6 +12,7 @@ imports it without setting Django up.
 The facade's routes for each stage are literal nginx files, proxy/routes/stage-<N>.conf, and
 tests/unit/test_stage_routes.py fails if one of them disagrees with routes(N).
 """
+
 from dataclasses import dataclass
 
 MONOLITH = "monolith"

@@ -1,4 +1,5 @@
 """The staff page that draws a request's trace: /staff/traces/<trace id or request id>/."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """The staff page of traces, under /staff/traces/."""
+
 from django.urls import path
 
 from . import views

@@ -1,4 +1,5 @@
 """The waterfall of a request as an HTML page for staff: the same as `shop trace`, read from the same files."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render

@@ -12,6 +12,7 @@ Plain Python with no Django, so that `shop trace` (shopctl/trace.py) and the sta
 A trace is found by its trace id or by a request id; the spans of other traces that link to it
 (the relay committing a batch of orders' stock) are shown under it, as they belong to its story.
 """
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -112,9 +113,9 @@ def last_trace_id(spans, word="checkout", method="POST"):
         attributes = span.get("attributes", {})
         what = " ".join(str(attributes.get(key, "")) for key in ("http.route", "url.path", "http.target"))
         span_method = attributes.get("http.request.method", attributes.get("http.method"))
-        if word in f"{span['name']} {what}" and span_method == method:
-            if best is None or span["start"] > best["start"]:
-                best = span
+        matches = word in f"{span['name']} {what}" and span_method == method
+        if matches and (best is None or span["start"] > best["start"]):
+            best = span
     return best["trace_id"] if best else None
 
 
@@ -123,12 +124,16 @@ def build(trace_id, spans, facade_lines=()):
     when the facade logged the request, then the spans of the traces that link to it."""
     own = [span for span in spans if span["trace_id"] == trace_id]
     linking = {
-        span["trace_id"] for span in spans
+        span["trace_id"]
+        for span in spans
         if span["trace_id"] != trace_id and any(link["trace_id"] == trace_id for link in span.get("links", []))
     }
     request_id = next(
-        (span["attributes"][REQUEST_ID] for span in sorted(own, key=lambda s: s["start"])
-         if span.get("kind") == "SERVER" and REQUEST_ID in span.get("attributes", {})),
+        (
+            span["attributes"][REQUEST_ID]
+            for span in sorted(own, key=lambda s: s["start"])
+            if span.get("kind") == "SERVER" and REQUEST_ID in span.get("attributes", {})
+        ),
         "",
     )
     own = _with_facade(own, request_id, facade_lines)
@@ -153,14 +158,21 @@ def _with_facade(spans, request_id, facade_lines):
         return spans
     ids = {span["span_id"] for span in spans}
     facade = {
-        "trace_id": spans[0]["trace_id"] if spans else "", "span_id": "facade", "parent_id": None,
-        "name": f"{line.get('method', '')} {line.get('uri', '')}".strip(), "kind": "SERVER", "service": "facade",
-        "start": int(start), "end": int(end), "status": "UNSET",
+        "trace_id": spans[0]["trace_id"] if spans else "",
+        "span_id": "facade",
+        "parent_id": None,
+        "name": f"{line.get('method', '')} {line.get('uri', '')}".strip(),
+        "kind": "SERVER",
+        "service": "facade",
+        "start": int(start),
+        "end": int(end),
+        "status": "UNSET",
         "attributes": {REQUEST_ID: request_id, "http.response.status_code": line.get("status")},
     }
     adopted = [
         {**span, "parent_id": "facade"}
-        if span.get("parent_id") not in ids and span.get("attributes", {}).get(REQUEST_ID) == request_id else span
+        if span.get("parent_id") not in ids and span.get("attributes", {}).get(REQUEST_ID) == request_id
+        else span
         for span in spans
     ]
     return [facade, *adopted]
@@ -198,7 +210,14 @@ def _row(span, depth, origin, linked):
         url = attributes.get("url.full") or attributes.get("http.url") or ""
         operation = f"{span['name']} {url}".strip()
     return Row(
-        depth=depth, service=span.get("service", "unknown"), operation=operation, kind=span.get("kind", ""),
-        start_ms=(span["start"] - origin) / 1e6, duration_ms=(span["end"] - span["start"]) / 1e6,
-        sql=" ".join(str(sql).split()), status=span.get("status", "UNSET"), trace_id=span["trace_id"], linked=linked,
+        depth=depth,
+        service=span.get("service", "unknown"),
+        operation=operation,
+        kind=span.get("kind", ""),
+        start_ms=(span["start"] - origin) / 1e6,
+        duration_ms=(span["end"] - span["start"]) / 1e6,
+        sql=" ".join(str(sql).split()),
+        status=span.get("status", "UNSET"),
+        trace_id=span["trace_id"],
+        linked=linked,
     )

@@ -3,6 +3,7 @@
 What the suites share: the service token both processes are given, who a request is sent as, the
 customer a service lacks, and how an answer is normalised before two are compared.
 """
+
 import re
 
 TOKEN = "contract-test-token"
@@ -21,8 +22,12 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def add_customer(server):
     """The customer demo/demo, which the monolith's seed_shop makes and a service's seed does not."""
-    server.manage("shell", "--command", "from django.contrib.auth import get_user_model; "
-                  "get_user_model().objects.create_user('demo', 'demo@example.com', 'demo')")
+    server.manage(
+        "shell",
+        "--command",
+        "from django.contrib.auth import get_user_model; "
+        "get_user_model().objects.create_user('demo', 'demo@example.com', 'demo')",
+    )
 
 
 def normalised(value, base_url, uuids=None):

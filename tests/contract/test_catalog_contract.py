@@ -9,6 +9,7 @@ created, changed, reserved...), which is fine because both servers see the same 
 
     pytest tests/contract        # or: pytest -m contract
 """
+
 import re
 from urllib.parse import quote
 
@@ -77,7 +78,9 @@ CASES = [
     case("ordering-bogus-400", "GET", "products/?ordering=bogus"),
     case("ordering-empty-key-400", "GET", "products/?ordering=price,"),
     case("many-bad-filters-400", "GET", "products/?min_price=x&in_stock=maybe&ordering=up"),
-    case("filters-combined-page-2", "GET", "products/?category=coffee&in_stock=true&ordering=-price&page=2&page_size=5"),
+    case(
+        "filters-combined-page-2", "GET", "products/?category=coffee&in_stock=true&ordering=-price&page=2&page_size=5"
+    ),
     # Batch reads by sku
     case("batch", "GET", f"products/?sku={SOME_SKUS}"),
     case("batch-none-found", "GET", "products/?sku=NOPE-0001"),
@@ -94,8 +97,13 @@ CASES = [
     case("create-customer-403", "POST", "products/", "customer", NEW),
     case("create-staff-201", "POST", "products/", "staff", NEW),
     case("create-again-400", "POST", "products/", "staff", NEW),
-    case("create-bad-input-400", "POST", "products/", "staff",
-         {"sku": "bad sku", "name": "", "category": "nowhere", "price": "-1", "currency": "USD", "stock": -2}),
+    case(
+        "create-bad-input-400",
+        "POST",
+        "products/",
+        "staff",
+        {"sku": "bad sku", "name": "", "category": "nowhere", "price": "-1", "currency": "USD", "stock": -2},
+    ),
     case("create-service-201", "POST", "products/", "service", HIDDEN),
     case("create-category-customer-403", "POST", "categories/", "customer", {"slug": "tools", "name": "Tools"}),
     case("create-category-staff-201", "POST", "categories/", "staff", {"slug": "tools", "name": "Tools"}),
@@ -121,14 +129,29 @@ CASES = [
     # Stock reservations
     case("reserve-anonymous-401", "POST", "stock-reservations/", "anonymous", reserve("r-1", ("CTR-0001", 2))),
     case("reserve-customer-403", "POST", "stock-reservations/", "customer", reserve("r-1", ("CTR-0001", 2))),
-    case("reserve-service-201", "POST", "stock-reservations/", "service",
-         reserve("r-1", ("CTR-0001", 2), ("COF-0002", 1))),
-    case("reserve-replay-200", "POST", "stock-reservations/", "service",
-         reserve("r-1", ("COF-0002", 1), ("CTR-0001", 1), ("CTR-0001", 1))),
+    case(
+        "reserve-service-201",
+        "POST",
+        "stock-reservations/",
+        "service",
+        reserve("r-1", ("CTR-0001", 2), ("COF-0002", 1)),
+    ),
+    case(
+        "reserve-replay-200",
+        "POST",
+        "stock-reservations/",
+        "service",
+        reserve("r-1", ("COF-0002", 1), ("CTR-0001", 1), ("CTR-0001", 1)),
+    ),
     case("reserve-replay-other-lines-422", "POST", "stock-reservations/", "service", reserve("r-1", ("CTR-0001", 1))),
     case("reserved-stock-taken", "GET", "products/CTR-0001/"),
-    case("reserve-short-409", "POST", "stock-reservations/", "staff",
-         reserve("r-2", ("CTR-0001", 4), ("COF-0002", 10_000))),
+    case(
+        "reserve-short-409",
+        "POST",
+        "stock-reservations/",
+        "staff",
+        reserve("r-2", ("CTR-0001", 4), ("COF-0002", 10_000)),
+    ),
     case("reserve-unknown-sku-400", "POST", "stock-reservations/", "staff", reserve("r-3", ("NOPE-0001", 1))),
     case("reserve-no-lines-400", "POST", "stock-reservations/", "staff", reserve("r-4")),
     case("reserve-bad-id-400", "POST", "stock-reservations/", "staff", reserve("bad id!", ("CTR-0001", 1))),
@@ -150,8 +173,12 @@ CASES = [
     case("reservations-committed", "GET", "stock-reservations/?status=committed", "staff"),
     case("reservations-released-page-size-1", "GET", "stock-reservations/?status=released&page_size=1", "staff"),
     case("reservations-before-2000", "GET", "stock-reservations/?created_before=2000-01-01T00:00:00Z", "service"),
-    case("reservations-held-before-2999", "GET", "stock-reservations/?status=held&created_before=2999-01-01T00:00:00Z",
-         "service"),
+    case(
+        "reservations-held-before-2999",
+        "GET",
+        "stock-reservations/?status=held&created_before=2999-01-01T00:00:00Z",
+        "service",
+    ),
     case("reservations-page-2-404", "GET", "stock-reservations/?page=2", "staff"),
     case("reservations-bad-status-400", "GET", "stock-reservations/?status=lost", "staff"),
     case("reservations-bad-created-before-400", "GET", "stock-reservations/?created_before=yesterday", "service"),
@@ -159,14 +186,24 @@ CASES = [
     case("reservations-anonymous-401", "GET", "stock-reservations/"),
     case("reservations-customer-403", "GET", "stock-reservations/", "customer"),
     # A batch commit (the relay's): r-6 held, r-1 committed, r-5 released, r-404 unknown.
-    case("commits-200", "POST", "stock-reservation-commits/", "service",
-         {"reservation_ids": ["r-6", "r-1", "r-5", "r-404", "r-6"]}),
+    case(
+        "commits-200",
+        "POST",
+        "stock-reservation-commits/",
+        "service",
+        {"reservation_ids": ["r-6", "r-1", "r-5", "r-404", "r-6"]},
+    ),
     case("commits-again-200", "POST", "stock-reservation-commits/", "staff", {"reservation_ids": ["r-6"]}),
     case("commits-committed-r-6", "GET", "stock-reservations/r-6/", "service"),
     case("commits-empty-400", "POST", "stock-reservation-commits/", "service", {"reservation_ids": []}),
     case("commits-bad-id-400", "POST", "stock-reservation-commits/", "service", {"reservation_ids": ["bad id!"]}),
-    case("commits-101-400", "POST", "stock-reservation-commits/", "service",
-         {"reservation_ids": [f"r-{n}" for n in range(101)]}),
+    case(
+        "commits-101-400",
+        "POST",
+        "stock-reservation-commits/",
+        "service",
+        {"reservation_ids": [f"r-{n}" for n in range(101)]},
+    ),
     case("commits-not-a-list-400", "POST", "stock-reservation-commits/", "service", {"reservation_ids": "r-6"}),
     case("commits-anonymous-401", "POST", "stock-reservation-commits/", "anonymous", {"reservation_ids": ["r-6"]}),
     case("commits-customer-403", "POST", "stock-reservation-commits/", "customer", {"reservation_ids": ["r-6"]}),
@@ -182,15 +219,27 @@ def service(tmp_path_factory):
         server.manage("seed_catalog")  # the staff user admin/admin; the catalog comes from the monolith
         add_customer(server)
 
-    with serve(CATALOG, port=SERVICE_PORT, name="contract_catalog", log_dir=tmp_path_factory.mktemp("contract"),
-               env=SERVICE_ENV, setup=setup) as server:
+    with serve(
+        CATALOG,
+        port=SERVICE_PORT,
+        name="contract_catalog",
+        log_dir=tmp_path_factory.mktemp("contract"),
+        env=SERVICE_ENV,
+        setup=setup,
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def monolith(tmp_path_factory, service):
-    with serve(MONOLITH, port=MONOLITH_PORT, name="contract_monolith", log_dir=tmp_path_factory.mktemp("contract"),
-               env=SERVICE_ENV, setup=lambda server: server.manage("seed_shop")) as server:
+    with serve(
+        MONOLITH,
+        port=MONOLITH_PORT,
+        name="contract_monolith",
+        log_dir=tmp_path_factory.mktemp("contract"),
+        env=SERVICE_ENV,
+        setup=lambda server: server.manage("seed_shop"),
+    ) as server:
         # The data move under test too: the service gets its catalog the way production will.
         output = server.manage("catalog_push", "--to", service.url, "--token", TOKEN)
         assert "Verified" in output, output
@@ -199,8 +248,7 @@ def monolith(tmp_path_factory, service):
 
 def answer(server, method, path, who, body):
     """What a client sees: the status and the body, with timestamps masked and the host taken out of links."""
-    response = requests.request(method, f"{server.url}/api/catalog/{path}", json=body, timeout=10,
-                                **CREDENTIALS[who])
+    response = requests.request(method, f"{server.url}/api/catalog/{path}", json=body, timeout=10, **CREDENTIALS[who])
     if not response.content:
         return response.status_code, None
     assert response.headers["Content-Type"].startswith("application/json"), response.text[:500]

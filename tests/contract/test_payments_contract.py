@@ -16,6 +16,7 @@ a second request whose key is still in flight waits and replays in the monolith,
 
     pytest tests/contract        # or: pytest -m contract
 """
+
 import zlib
 
 import pytest
@@ -55,8 +56,19 @@ class Conversation:
         body = {"order_number": self.order_number, "amount": "12.50", "currency": "EUR", "card": card, **fields}
         return {name: value for name, value in body.items() if value is not None}
 
-    def __call__(self, method, path, expect, *, who="staff", body=None, data=None, content_type="application/json",
-                 key=None, names=None):
+    def __call__(
+        self,
+        method,
+        path,
+        expect,
+        *,
+        who="staff",
+        body=None,
+        data=None,
+        content_type="application/json",
+        key=None,
+        names=None,
+    ):
         """Send a request to /api/payments/<path>; its JSON body (the raw one, with the server's own ids).
 
         `data` is sent as it is (a body that is not JSON), with `content_type`. Redirects are not
@@ -68,17 +80,27 @@ class Conversation:
             headers["Idempotency-Key"] = key
         if data is not None:
             headers["Content-Type"] = content_type
-        response = requests.request(method, f"{self.server.url}/api/payments/{path}", json=body, data=data,
-                                    headers=headers, auth=credentials.get("auth"), timeout=10, allow_redirects=False)
-        if response.content and response.headers.get("Content-Type", "").startswith("application/json"):
-            payload = response.json()
-        else:
-            payload = response.text or None
-        self.transcript.append((
-            method, normalised(path, self.server.url, self.uuids), response.status_code,
-            normalised({name: response.headers.get(name) for name in HEADERS}, self.server.url, self.uuids),
-            normalised(payload, self.server.url, self.uuids),
-        ))
+        response = requests.request(
+            method,
+            f"{self.server.url}/api/payments/{path}",
+            json=body,
+            data=data,
+            headers=headers,
+            auth=credentials.get("auth"),
+            timeout=10,
+            allow_redirects=False,
+        )
+        is_json = response.content and response.headers.get("Content-Type", "").startswith("application/json")
+        payload = response.json() if is_json else response.text or None
+        self.transcript.append(
+            (
+                method,
+                normalised(path, self.server.url, self.uuids),
+                response.status_code,
+                normalised({name: response.headers.get(name) for name in HEADERS}, self.server.url, self.uuids),
+                normalised(payload, self.server.url, self.uuids),
+            )
+        )
         self.statuses.append((f"{method} {path}", expect, response.status_code))
         if names is not None:  # an error says which field is wrong
             assert names in _fields(payload), f"{method} {path}: {names} not named in {payload}"
@@ -400,9 +422,15 @@ def refund_too_much_400(c):
 @case
 def refund_bad_bodies_400(c):
     payment = c.charge()
-    for body, field in [({"amount": "0.00"}, "amount"), ({"amount": "-1"}, "amount"), ({"amount": "abc"}, "amount"),
-                        ({"amount": "1.001"}, "amount"), ({"amount": None}, "amount"), ({"reason": "r" * 201}, "reason"),
-                        ({"reason": None}, "reason")]:
+    for body, field in [
+        ({"amount": "0.00"}, "amount"),
+        ({"amount": "-1"}, "amount"),
+        ({"amount": "abc"}, "amount"),
+        ({"amount": "1.001"}, "amount"),
+        ({"amount": None}, "amount"),
+        ({"reason": "r" * 201}, "reason"),
+        ({"reason": None}, "reason"),
+    ]:
         c("POST", f"{payment['id']}/refunds/", 400, body=body, names=field)
     c("POST", f"{payment['id']}/refunds/", 400, data="{not json")
     c("POST", f"{payment['id']}/refunds/", 400, body=[{"amount": "1.00"}])
@@ -532,8 +560,14 @@ def detail_without_its_slash(c):
 @case
 def form_encoded_body_415(c):
     # A payment nests its card: JSON only, in both processes (a form cannot carry the card).
-    c("POST", "", 415, data="order_number=X&amount=1.00&currency=EUR", content_type="application/x-www-form-urlencoded",
-      key=c.key())
+    c(
+        "POST",
+        "",
+        415,
+        data="order_number=X&amount=1.00&currency=EUR",
+        content_type="application/x-www-form-urlencoded",
+        key=c.key(),
+    )
 
 
 @case
@@ -543,6 +577,7 @@ def options(c):
     c("OPTIONS", f"{payment['id']}/", 200)
     c("OPTIONS", f"{payment['id']}/refunds/", 200)
     c("OPTIONS", "", 401, who="anonymous")
+
 
 # Methods the API has not
 
@@ -562,17 +597,28 @@ def service(tmp_path_factory):
         server.manage("seed_payments")  # the staff user admin/admin
         add_customer(server)
 
-    with serve(PAYMENTS, port=SERVICE_PORT, name="contract_payments", log_dir=tmp_path_factory.mktemp("contract"),
-               env=SERVICE_ENV, setup=setup) as server:
+    with serve(
+        PAYMENTS,
+        port=SERVICE_PORT,
+        name="contract_payments",
+        log_dir=tmp_path_factory.mktemp("contract"),
+        env=SERVICE_ENV,
+        setup=setup,
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def monolith(tmp_path_factory):
     # PAYMENTS_BACKEND local: the monolith's own payments API, in-process (stages 0 and 1).
-    with serve(MONOLITH, port=MONOLITH_PORT, name="contract_monolith_payments",
-               log_dir=tmp_path_factory.mktemp("contract"), env={**SERVICE_ENV, "PAYMENTS_BACKEND": "local"},
-               setup=lambda server: server.manage("seed_shop")) as server:
+    with serve(
+        MONOLITH,
+        port=MONOLITH_PORT,
+        name="contract_monolith_payments",
+        log_dir=tmp_path_factory.mktemp("contract"),
+        env={**SERVICE_ENV, "PAYMENTS_BACKEND": "local"},
+        setup=lambda server: server.manage("seed_shop"),
+    ) as server:
         yield server
 
 
@@ -584,7 +630,7 @@ def test_both_processes_answer_alike(monolith, service, play, request):
     try:
         play(actual)
     except AssertionError:  # the case's own check failed on the service: show where the two parted first
-        assert actual.transcript == expected.transcript[:len(actual.transcript)]
+        assert actual.transcript == expected.transcript[: len(actual.transcript)]
         raise
 
     assert actual.transcript == expected.transcript

@@ -8,6 +8,7 @@ and free ports, so that both stages can run in one session. The quick start's sh
 (quickstart_shop) names no database, and runs on the PostgreSQL `shop up` runs itself. Every
 process is stopped at the end, whether the tests passed or not.
 """
+
 import os
 import shutil
 import socket
@@ -50,7 +51,9 @@ def shop_env() -> dict[str, str]:
     urls = {
         variable: server._replace(path=f"/{E2E_DATABASE}{suffix}").geturl()
         for variable, suffix in (
-            ("DATABASE_URL", ""), ("CATALOG_DATABASE_URL", "_catalog"), ("PAYMENTS_DATABASE_URL", "_payments"),
+            ("DATABASE_URL", ""),
+            ("CATALOG_DATABASE_URL", "_catalog"),
+            ("PAYMENTS_DATABASE_URL", "_payments"),
         )
     }
     for url in urls.values():

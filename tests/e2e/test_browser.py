@@ -8,6 +8,7 @@ without them this test fails when CI is set and is skipped otherwise.
 Each step leaves a full-page screenshot in $BROWSER_SCREENSHOTS (default: the test's tmp_path), named
 <journey>-<step number>-<what>.png; a failing test adds <journey>-failure.png.
 """
+
 import base64
 import contextlib
 import datetime
@@ -36,9 +37,18 @@ MISSING_BROWSER = (
 # Flags that keep a headless Chromium from reaching the network by itself (there is none here but
 # the shop's) and from needing a display or a GPU.
 CHROMIUM_FLAGS = [
-    "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run", "--no-default-browser-check",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage", "--window-size=1280,900",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
 ]
 WAIT_SECONDS = 15
 
@@ -159,7 +169,9 @@ class Shopper:
         return (within or self.driver).find_element(By.LINK_TEXT, text)
 
     def button(self, text: str, within=None):
-        buttons = [b for b in (within or self.driver).find_elements(By.TAG_NAME, "button") if b.text.strip().startswith(text)]
+        buttons = [
+            b for b in (within or self.driver).find_elements(By.TAG_NAME, "button") if b.text.strip().startswith(text)
+        ]
         assert buttons, f"no button {text!r} on {self.driver.current_url}"
         return buttons[0]
 
@@ -184,11 +196,14 @@ class Shopper:
     def screenshot(self, what: str, numbered: bool = True) -> Path:
         """The whole page, not just the window (Chrome's DevTools protocol can; WebDriver cannot)."""
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-        })
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            },
+        )
         name = f"{self.journey}-{len(self.shots) + 1:02d}-{what}.png" if numbered else f"{self.journey}-{what}.png"
         path = self.folder / name
         path.write_bytes(base64.b64decode(shot["data"]))
@@ -295,7 +310,9 @@ def test_purchase_a_shopper_finds_a_product_buys_it_and_pays(shopper):
     shopper.screenshot("category")
 
     # ...and searching for a word from a product's name finds that category's products with that word.
-    wanted = next((shopper.find("h3", card).text for card in coffee if stock_of(shopper.find(".stock", card).text) >= 3), None)
+    wanted = next(
+        (shopper.find("h3", card).text for card in coffee if stock_of(shopper.find(".stock", card).text) >= 3), None
+    )
     assert wanted, "no coffee with 3 in stock"
     word = wanted.split()[-1]
     search = shopper.find("form.search")

@@ -8,6 +8,7 @@ for the card numbers and CVCs used. The contract: only the last four digits of a
 
 The search is first shown to find a planted card in a log file and in a database, so that the test can fail.
 """
+
 import json
 import re
 import subprocess
@@ -56,8 +57,10 @@ def test_no_card_number_or_cvc_in_any_log_or_database(stage2_shop):
     planted_card = {"number": PLANTED["number"], "cvc": PLANTED["cvc"]}
     planted_log.write_text(f"POST /api/payments/ {json.dumps({'card': planted_card})}\n")
     with _planted_row(env["PAYMENTS_DATABASE_URL"]):
-        assert _found([PLANTED], run_dir, databases) == {"log": [PLANTED["number"], PLANTED["cvc"]],
-                                                           "database": [PLANTED["number"], PLANTED["cvc"]]}
+        assert _found([PLANTED], run_dir, databases) == {
+            "log": [PLANTED["number"], PLANTED["cvc"]],
+            "database": [PLANTED["number"], PLANTED["cvc"]],
+        }
     planted_log.unlink()
 
     statuses = [_pay_through_the_api(shop.url, card) for card in CARDS]
@@ -78,7 +81,7 @@ def _found(cards, run_dir, databases):
 def _matches(cards, text, *, in_logs):
     found = []
     for card in cards:
-        grouped = " ".join(card["number"][i:i + 4] for i in range(0, len(card["number"]), 4))
+        grouped = " ".join(card["number"][i : i + 4] for i in range(0, len(card["number"]), 4))
         if card["number"] in text or grouped in text:
             found.append(card["number"])
         # A CVC is four digits, which a log's sizes and times may hold by chance: in a log it counts
@@ -92,7 +95,9 @@ def _matches(cards, text, *, in_logs):
 
 
 def _dump(database_url):
-    result = subprocess.run(["pg_dump", "--data-only", "--no-owner", database_url], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["pg_dump", "--data-only", "--no-owner", database_url], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -128,11 +133,18 @@ def _customer_order(customer, url):
 def _pay_through_the_api(url, card):
     customer = requests.Session()
     sku = _customer_order(customer, url)
-    order = customer.post(f"{url}api/orders/", json={"email": "ada@example.com", "shipping": SHIPPING,
-                                                     "lines": [{"sku": sku, "quantity": 1}]}, timeout=10)
+    order = customer.post(
+        f"{url}api/orders/",
+        json={"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": sku, "quantity": 1}]},
+        timeout=10,
+    )
     assert order.status_code == 201, order.text
-    payment = customer.post(f"{url}api/orders/{order.json()['number']}/pay/", json={"card": card},
-                            headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=30)
+    payment = customer.post(
+        f"{url}api/orders/{order.json()['number']}/pay/",
+        json={"card": card},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
     return payment.status_code
 
 
@@ -142,18 +154,30 @@ def _pay_through_the_checkout_page(url, card):
     origin = {"Origin": url.rstrip("/")}
     page = browser.get(f"{url}products/{sku}/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-    added = browser.post(f"{url}cart/add/", data={"csrfmiddlewaretoken": token, "sku": sku, "quantity": 1},
-                         headers=origin, allow_redirects=False, timeout=10)
+    added = browser.post(
+        f"{url}cart/add/",
+        data={"csrfmiddlewaretoken": token, "sku": sku, "quantity": 1},
+        headers=origin,
+        allow_redirects=False,
+        timeout=10,
+    )
     assert added.status_code == 302, added.text[:500]
     form = browser.get(f"{url}checkout/", timeout=10).text
     fields = {
         "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)[1],
         "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', form)[1],
-        "email": "ada@example.com", "name": "Ada Lovelace", "line1": "12 Analytical Row", "line2": "",
-        "city": "London", "postal_code": "N1 7AA", "country": "GB",
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "line1": "12 Analytical Row",
+        "line2": "",
+        "city": "London",
+        "postal_code": "N1 7AA",
+        "country": "GB",
         # As a shopper types it, in groups of four: searched for in both forms.
-        "card_number": " ".join(card["number"][i:i + 4] for i in range(0, 16, 4)),
-        "exp_month": str(card["exp_month"]), "exp_year": str(card["exp_year"]), "cvc": card["cvc"],
+        "card_number": " ".join(card["number"][i : i + 4] for i in range(0, 16, 4)),
+        "exp_month": str(card["exp_month"]),
+        "exp_year": str(card["exp_year"]),
+        "cvc": card["cvc"],
     }
     response = browser.post(f"{url}checkout/", data=fields, headers=origin, allow_redirects=False, timeout=30)
     return response.status_code

@@ -5,6 +5,7 @@ A violation shows twice, so that neither can slip by: in the console log ("Refus
 violates the following Content Security Policy directive"), and as a `securitypolicyviolation`
 event, which a script the browser runs before each page's own records.
 """
+
 import os
 from collections.abc import Iterator
 

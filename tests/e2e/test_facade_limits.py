@@ -6,6 +6,7 @@ Two shops of their own (facade and monolith, at free ports, on the session's dat
 tiny limits (FACADE_* in its environment, as a teacher would set them) to reach them in a few
 requests, one with the defaults for the class. The session's other shops run without limits.
 """
+
 import http.client
 import re
 import socket
@@ -93,9 +94,11 @@ def test_logins_over_the_limit_get_a_429_and_the_rest_of_the_shop_does_not(limit
 
     def wrong_password(path="accounts/login/", **headers):
         return browser.post(
-            url + path, data={"csrfmiddlewaretoken": token, "username": "demo", "password": "not-demo"},
+            url + path,
+            data={"csrfmiddlewaretoken": token, "username": "demo", "password": "not-demo"},
             headers={"Origin": url.rstrip("/"), "Referer": f"{url}accounts/login/", **headers},
-            allow_redirects=False, timeout=10,
+            allow_redirects=False,
+            timeout=10,
         )
 
     # Under the limit (1 a minute, bursts of 3 more): every try reaches the monolith's form.
@@ -127,8 +130,9 @@ def test_api_requests_over_the_limit_get_a_json_429_until_retry_after_has_passed
     for answer in refused:
         assert_limited(answer, "json", retry_after="1")
     # Per address: another one (all of 127.0.0.0/8 is this machine) is not limited.
-    other = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=10,
-                                       source_address=("127.0.0.2", 0))
+    other = http.client.HTTPConnection(
+        urlsplit(url).hostname, urlsplit(url).port, timeout=10, source_address=("127.0.0.2", 0)
+    )
     other.request("GET", urlsplit(url).path)
     assert other.getresponse().status == 200
     other.close()
@@ -144,11 +148,18 @@ def test_checkouts_over_the_limit_get_a_429(limited_shop):
         tried = requests.post(f"{url}checkout/", data={}, timeout=10)
         assert tried.status_code == 403 and tried.headers["X-Served-By"] == "monolith"
 
-    assert_limited(requests.post(f"{url}checkout/", data={}, headers={"Accept": BROWSER_ACCEPT}, timeout=10),
-                   "html", retry_after="60")
+    assert_limited(
+        requests.post(f"{url}checkout/", data={}, headers={"Accept": BROWSER_ACCEPT}, timeout=10),
+        "html",
+        retry_after="60",
+    )
     # Paying through the API is a checkout too, from the same address.
-    pay = requests.post(f"{url}api/orders/AAAAAAAAAA/pay/", json={"card": GOOD_CARD},
-                        headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=10)
+    pay = requests.post(
+        f"{url}api/orders/AAAAAAAAAA/pay/",
+        json={"card": GOOD_CARD},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        timeout=10,
+    )
     assert_limited(pay, "json", retry_after="60")
 
 
@@ -169,8 +180,13 @@ def test_a_class_of_30_behind_one_address_stays_under_the_default_limits(default
 
         form = call("GET", "accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
-        call("POST", "accounts/login/", data={"csrfmiddlewaretoken": token, "username": "demo", "password": "demo"},
-             headers={"Origin": url.rstrip("/"), "Referer": f"{url}accounts/login/"}, allow_redirects=False)
+        call(
+            "POST",
+            "accounts/login/",
+            data={"csrfmiddlewaretoken": token, "username": "demo", "password": "demo"},
+            headers={"Origin": url.rstrip("/"), "Referer": f"{url}accounts/login/"},
+            allow_redirects=False,
+        )
         # (Not /api/schema/: 30 first requests for it at once meet drf-spectacular's thread-unsafe
         # schema generation, a 500 for some, whatever the facade does: tfranzel/drf-spectacular#1123.)
         for path in ("api/docs/", "api/docs/?script=", "api/catalog/products/", "api/orders/"):
@@ -178,11 +194,19 @@ def test_a_class_of_30_behind_one_address_stays_under_the_default_limits(default
         # As Swagger UI or the browsable API sends them, for a shopper logged in with a session.
         as_a_browser = {"X-CSRFToken": browser.cookies.get("csrftoken", ""), "Referer": f"{url}api/docs/"}
         sku = in_stock[number % len(in_stock)]
-        order = call("POST", "api/orders/", headers=as_a_browser,
-                     json={"email": "class@example.com", "shipping": SHIPPING, "lines": [{"sku": sku, "quantity": 1}]})
+        order = call(
+            "POST",
+            "api/orders/",
+            headers=as_a_browser,
+            json={"email": "class@example.com", "shipping": SHIPPING, "lines": [{"sku": sku, "quantity": 1}]},
+        )
         if order.status_code == 201:
-            call("POST", f"api/orders/{order.json()['number']}/pay/", json={"card": GOOD_CARD},
-                 headers={**as_a_browser, "Idempotency-Key": str(uuid.uuid4())})
+            call(
+                "POST",
+                f"api/orders/{order.json()['number']}/pay/",
+                json={"card": GOOD_CARD},
+                headers={**as_a_browser, "Idempotency-Key": str(uuid.uuid4())},
+            )
         return seen
 
     with ThreadPoolExecutor(max_workers=CLASS) as pool:

@@ -7,6 +7,7 @@ X-Served-By: facade, X-Request-ID and the security headers; the security headers
 every answer, the upstreams' included. Sent with http.client (or a socket), not requests: urllib3
 would resolve the dot segments itself.
 """
+
 import http.client
 import json
 import socket
@@ -140,11 +141,14 @@ def test_an_escaping_path_outside_the_api_gets_a_page(shop):
     assert b"This address is not one the shop has" in answer.body
 
 
-@pytest.mark.parametrize("path", [
-    "/api/catalog/products/?q=a%2Fb%2e%2e%5C",  # the query may hold what the path may not
-    "/products/?q=..%2F..",
-    "/accounts/login/?next=%2Forders%2F",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/catalog/products/?q=a%2Fb%2e%2e%5C",  # the query may hold what the path may not
+        "/products/?q=..%2F..",
+        "/accounts/login/?next=%2Forders%2F",
+    ],
+)
 def test_what_only_looks_like_an_escape_passes(shop, path):
     answer = send(shop.url, "GET", path, {"Accept": BROWSER_ACCEPT})
 
@@ -155,20 +159,55 @@ def test_what_only_looks_like_an_escape_passes(shop, path):
 LONG = "a" * 9000  # over nginx's 8 KB buffer for a request line or a header
 
 
-@pytest.mark.parametrize("method, path, headers, body, status, form, code", [
-    ("TRACE", "/api/orders/", {}, None, 405, "json", "method_not_allowed"),
-    ("TRACE", "/", {"Accept": BROWSER_ACCEPT}, None, 405, "html", "method_not_allowed"),
-    ("TRACE", "/", {"Accept": "application/json"}, None, 405, "json", "method_not_allowed"),
-    ("POST", "/api/orders/", {"Content-Type": "application/json"}, b"{" + b" " * 1_100_000 + b"}", 413, "json",
-     "request_too_large"),
-    ("POST", "/cart/add/", {"Content-Type": "application/x-www-form-urlencoded", "Accept": BROWSER_ACCEPT},
-     b"sku=" + b"a" * 1_100_000, 413, "html", "request_too_large"),
-    ("GET", f"/api/catalog/products/?q={LONG}", {}, None, 414, "json", "uri_too_long"),
-    ("GET", f"/products/?q={LONG}", {"Accept": BROWSER_ACCEPT}, None, 414, "html", "uri_too_long"),
-    ("GET", "/api/catalog/products/", {"Cookie": f"big={LONG}"}, None, 431, "json", "headers_too_large"),
-    ("GET", "/products/", {"Cookie": f"big={LONG}", "Accept": BROWSER_ACCEPT}, None, 431, "html", "headers_too_large"),
-], ids=["TRACE api", "TRACE page", "TRACE Accept json", "413 api", "413 form", "414 api", "414 page", "431 api",
-        "431 page"])
+@pytest.mark.parametrize(
+    "method, path, headers, body, status, form, code",
+    [
+        ("TRACE", "/api/orders/", {}, None, 405, "json", "method_not_allowed"),
+        ("TRACE", "/", {"Accept": BROWSER_ACCEPT}, None, 405, "html", "method_not_allowed"),
+        ("TRACE", "/", {"Accept": "application/json"}, None, 405, "json", "method_not_allowed"),
+        (
+            "POST",
+            "/api/orders/",
+            {"Content-Type": "application/json"},
+            b"{" + b" " * 1_100_000 + b"}",
+            413,
+            "json",
+            "request_too_large",
+        ),
+        (
+            "POST",
+            "/cart/add/",
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": BROWSER_ACCEPT},
+            b"sku=" + b"a" * 1_100_000,
+            413,
+            "html",
+            "request_too_large",
+        ),
+        ("GET", f"/api/catalog/products/?q={LONG}", {}, None, 414, "json", "uri_too_long"),
+        ("GET", f"/products/?q={LONG}", {"Accept": BROWSER_ACCEPT}, None, 414, "html", "uri_too_long"),
+        ("GET", "/api/catalog/products/", {"Cookie": f"big={LONG}"}, None, 431, "json", "headers_too_large"),
+        (
+            "GET",
+            "/products/",
+            {"Cookie": f"big={LONG}", "Accept": BROWSER_ACCEPT},
+            None,
+            431,
+            "html",
+            "headers_too_large",
+        ),
+    ],
+    ids=[
+        "TRACE api",
+        "TRACE page",
+        "TRACE Accept json",
+        "413 api",
+        "413 form",
+        "414 api",
+        "414 page",
+        "431 api",
+        "431 page",
+    ],
+)
 def test_nginx_s_own_errors_follow_the_contract(shop, method, path, headers, body, status, form, code):
     answer = send(shop.url, method, path, headers, body)
 
@@ -179,12 +218,15 @@ def test_nginx_s_own_errors_follow_the_contract(shop, method, path, headers, bod
         assert "GET" in answer.headers["Allow"] and "TRACE" not in answer.headers["Allow"]
 
 
-@pytest.mark.parametrize("line, form", [
-    (b"GET /api/catalog/\x00 HTTP/1.1", "json"),
-    (b"GET /products/\x00 HTTP/1.1", "html"),
-    (b"GET /api/catalog/\x01 HTTP/1.1", "json"),
-    (b"NOT HTTP AT ALL", "html"),
-])
+@pytest.mark.parametrize(
+    "line, form",
+    [
+        (b"GET /api/catalog/\x00 HTTP/1.1", "json"),
+        (b"GET /products/\x00 HTTP/1.1", "html"),
+        (b"GET /api/catalog/\x01 HTTP/1.1", "json"),
+        (b"NOT HTTP AT ALL", "html"),
+    ],
+)
 def test_a_malformed_request_line_gets_a_400_in_the_format_of_its_path(shop, line, form):
     answer = send_raw(shop.url, line + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 

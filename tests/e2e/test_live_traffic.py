@@ -3,6 +3,7 @@
 
 `shop load` runs as a command: importing Locust here would patch this process for gevent.
 """
+
 import json
 import re
 import subprocess
@@ -25,9 +26,27 @@ def test_shop_load_counts_what_it_sent_and_its_shoppers_check_out(shop, tmp_path
     summary_path = tmp_path / "summary.json"
 
     result = subprocess.run(
-        [sys.executable, "-m", "shopctl", "load", "--url", shop.url, "--duration", "10", "--users", "5",
-         "--rate", "15", "--summary-json", str(summary_path)],
-        cwd=stack.REPO, env=shop.env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "shopctl",
+            "load",
+            "--url",
+            shop.url,
+            "--duration",
+            "10",
+            "--users",
+            "5",
+            "--rate",
+            "15",
+            "--summary-json",
+            str(summary_path),
+        ],
+        cwd=stack.REPO,
+        env=shop.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -55,7 +74,11 @@ def test_shop_load_counts_what_it_sent_and_its_shoppers_check_out(shop, tmp_path
 def test_shop_load_refuses_a_host_other_than_this_machine(shop):
     result = subprocess.run(
         [sys.executable, "-m", "shopctl", "load", "--url", "http://example.com/", "--duration", "1"],
-        cwd=stack.REPO, env=shop.env, capture_output=True, text=True, timeout=60,
+        cwd=stack.REPO,
+        env=shop.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert result.returncode == 1
@@ -99,8 +122,10 @@ def test_the_migration_page_is_for_staff_only_and_shows_the_stage(shop):
 
 def test_metrics_are_at_each_process_and_never_through_the_facade(shop):
     through_facade = requests.get(f"{shop.url}metrics", timeout=10)
-    direct = {name: requests.get(f"http://{stack.address(name, shop.env)}/metrics", timeout=10)
-              for name in ("monolith", "catalog", "payments")}
+    direct = {
+        name: requests.get(f"http://{stack.address(name, shop.env)}/metrics", timeout=10)
+        for name in ("monolith", "catalog", "payments")
+    }
 
     assert through_facade.status_code == 404
     assert through_facade.headers["X-Served-By"] == "facade"
@@ -114,8 +139,11 @@ def _logged_in(base: str, username: str) -> requests.Session:
     form = session.get(f"{base}/accounts/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
     answer = session.post(
-        f"{base}/accounts/login/", data={"username": username, "password": username, "csrfmiddlewaretoken": token},
-        headers={"Referer": f"{base}/accounts/login/"}, allow_redirects=False, timeout=10,
+        f"{base}/accounts/login/",
+        data={"username": username, "password": username, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{base}/accounts/login/"},
+        allow_redirects=False,
+        timeout=10,
     )
     assert answer.status_code == 302, answer.text
     return session

@@ -2,6 +2,7 @@
 
 Through the facade at stage 0, as an audience would see the shop (issue 10).
 """
+
 import re
 import stat
 from pathlib import Path
@@ -57,6 +58,10 @@ def test_the_run_has_secrets_of_its_own(shop):
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     assert "not-a-secret" not in secrets_file.read_text()
     # The old committed token opens nothing.
-    response = requests.post(f"{shop.url}api/catalog/stock-reservations/", json={},
-                             headers={"Authorization": "Bearer local-only-not-a-secret-monolith-token"}, timeout=10)
+    response = requests.post(
+        f"{shop.url}api/catalog/stock-reservations/",
+        json={},
+        headers={"Authorization": "Bearer local-only-not-a-secret-monolith-token"},
+        timeout=10,
+    )
     assert response.status_code == 401

@@ -1,5 +1,6 @@
 """A browser through the facade: pages and the links Django builds use the facade's address, and a
 CSRF-protected form works."""
+
 import re
 
 import pytest

@@ -1,4 +1,5 @@
 """A customer buys through the facade with the API: the contract's purchase flow, end to end."""
+
 import uuid
 
 import pytest

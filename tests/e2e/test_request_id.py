@@ -1,4 +1,5 @@
 """X-Request-ID: the client's own comes back and is in every access log; an insane one is replaced."""
+
 import re
 import time
 import uuid

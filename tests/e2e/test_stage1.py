@@ -1,5 +1,6 @@
 """Stage 1 through the facade, started by `shop up --stage 1`: /api/catalog/ is the catalog
 service's, which holds the monolith's catalog; the monolith's pages and checkout read it over HTTP."""
+
 import re
 import time
 import uuid
@@ -31,7 +32,9 @@ def test_the_catalog_api_is_the_catalog_services_and_holds_the_monoliths_catalog
 
 def test_the_html_product_list_is_the_monoliths_and_shows_the_services_products(stage1_shop):
     api = requests.get(f"{stage1_shop.url}api/catalog/products/", params={"q": "amber"}, timeout=10).json()
-    page = requests.get(f"{stage1_shop.url}products/", params={"q": "amber"}, headers={"Accept": BROWSER_ACCEPT}, timeout=10)
+    page = requests.get(
+        f"{stage1_shop.url}products/", params={"q": "amber"}, headers={"Accept": BROWSER_ACCEPT}, timeout=10
+    )
 
     assert page.status_code == 200
     assert page.headers["X-Served-By"] == "monolith"
@@ -68,7 +71,9 @@ def test_a_purchase_commits_its_stock_reservation_in_the_catalog_service(stage1_
     # The relay commits the reservation after the shopper has the answer: within its idle time.
     deadline = time.monotonic() + 10
     while True:
-        reservation = requests.get(f"{url}api/catalog/stock-reservations/order-{order['number']}-1/", auth=ADMIN, timeout=10)
+        reservation = requests.get(
+            f"{url}api/catalog/stock-reservations/order-{order['number']}-1/", auth=ADMIN, timeout=10
+        )
         assert reservation.status_code == 200, reservation.text
         assert reservation.headers["X-Served-By"] == "catalog"
         if reservation.json()["status"] == "committed" or time.monotonic() > deadline:
@@ -85,7 +90,9 @@ def test_a_price_changed_through_the_catalog_api_is_charged_at_once(stage1_shop)
     requests.get(f"{url}products/{sku}/", timeout=10)
     new_price = Decimal(_product(url, sku)["price"]) + Decimal("1.11")
 
-    patched = requests.patch(f"{url}api/catalog/products/{sku}/", json={"price": str(new_price)}, auth=ADMIN, timeout=10)
+    patched = requests.patch(
+        f"{url}api/catalog/products/{sku}/", json={"price": str(new_price)}, auth=ADMIN, timeout=10
+    )
     assert patched.status_code == 200, patched.text
     assert patched.headers["X-Served-By"] == "catalog"
 
@@ -146,7 +153,9 @@ def _product(url, sku):
 
 def _in_stock_sku(url):
     # Plenty of stock, so that the tests' orders never run a product out.
-    products = requests.get(f"{url}api/catalog/products/", params={"in_stock": "true", "ordering": "-price"}, timeout=10)
+    products = requests.get(
+        f"{url}api/catalog/products/", params={"in_stock": "true", "ordering": "-price"}, timeout=10
+    )
     candidates = [product for product in products.json()["results"] if product["stock"] >= 10]
     assert candidates, products.text
     return candidates[uuid.uuid4().int % len(candidates)]["sku"]

@@ -3,6 +3,7 @@
 The stock lives in the catalog service; each checkout is the monolith reserving it over HTTP. The
 shop is `shop up --stage 1` on free ports (tests/e2e/conftest.py's stage1_shop).
 """
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,6 +38,7 @@ def _warm_up(url, sku):
     request; on a small, busy machine those first requests can outlast the catalog client's 1.5 s
     read timeout (a 503 by design). A shop that has been running has them open: so warm it first.
     """
+
     def touch(index):
         session = requests.Session()
         path = "api/orders/" if index % 2 else f"api/catalog/products/{sku}/"
@@ -84,6 +86,9 @@ def test_shoppers_racing_for_the_last_units_buy_exactly_those_units(stage1_shop)
     for answer in answers:
         if answer.status_code == 409:
             assert answer.json()["skus"] == [sku] and answer.json()["code"] == "insufficient_stock", answer.text
-    assert sum(line["quantity"] for answer in answers if answer.status_code == 201 for line in answer.json()["lines"]) == LAST_UNITS
+    assert (
+        sum(line["quantity"] for answer in answers if answer.status_code == 201 for line in answer.json()["lines"])
+        == LAST_UNITS
+    )
     assert seen_stock and min(seen_stock) >= 0
     assert _stock(url, sku) == 0

@@ -2,6 +2,7 @@
 0 → 1 → 2 → 1 → 0, with `shop stage N` while shoppers browse and buy through the facade. No
 request fails (no 5xx, no connection error), no order is lost or charged twice, and every unit of
 stock is accounted for, whichever side held it when."""
+
 import os
 import re
 import threading
@@ -80,13 +81,16 @@ class Shopper:
                 self.pay(unpaid[0])
             if self.paid:
                 # As staff, the payments of an order paid before: /api/payments/ moves at stage 2.
-                self.call("GET", "api/payments/", (200,), session=self.staff,
-                          params={"order_number": next(iter(self.paid))})
+                self.call(
+                    "GET", "api/payments/", (200,), session=self.staff, params={"order_number": next(iter(self.paid))}
+                )
             turn += 1
 
     def place(self, sku: str) -> None:
         order = self.call(
-            "POST", "api/orders/", (201,),
+            "POST",
+            "api/orders/",
+            (201,),
             json={"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": sku, "quantity": 1}]},
         )
         if order is not None:
@@ -94,8 +98,13 @@ class Shopper:
             self.bought[sku] += 1
 
     def pay(self, number: str) -> None:
-        payment = self.call("POST", f"api/orders/{number}/pay/", (201,), json={"card": GOOD_CARD},
-                            headers={"Idempotency-Key": str(uuid.uuid4())})
+        payment = self.call(
+            "POST",
+            f"api/orders/{number}/pay/",
+            (201,),
+            json={"card": GOOD_CARD},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
         if payment is not None:
             self.paid.add(number)
 
@@ -146,8 +155,10 @@ def test_switching_stages_under_load_loses_no_request_no_order_and_no_stock(requ
     total = sum(shopper.sent for shopper in shoppers)
     placed = [number for shopper in shoppers for number in shopper.placed]
     served_by = sum((shopper.served_by for shopper in shoppers), Counter())
-    print(f"\n{total} requests, {len(placed)} orders, {len(failures)} failures; answered by "
-          + ", ".join(f"{owner} {count} (/{prefix})" for (prefix, owner), count in sorted(served_by.items(), key=str)))
+    print(
+        f"\n{total} requests, {len(placed)} orders, {len(failures)} failures; answered by "
+        + ", ".join(f"{owner} {count} (/{prefix})" for (prefix, owner), count in sorted(served_by.items(), key=str))
+    )
     assert not failures, "\n".join(failures[:20])
     # `shop stage` ends with `shop status`, whose probes of each prefix no process refuses: no
     # 401, 403 or 404 warning in any log for them (the shoppers above expect only 2xx too).

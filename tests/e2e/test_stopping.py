@@ -6,6 +6,7 @@ Each test runs the quick start's `shop up` (its own PostgreSQL in the run folder
 share) at free ports, notes every process of the shop (each process group `shop up` started:
 nginx's and gunicorn's workers, PostgreSQL's backends), stops it one way, and waits for them to go.
 """
+
 import fcntl
 import os
 import select
@@ -79,8 +80,14 @@ def test_closing_the_terminal_stops_everything(env, run_dir):
     reader = threading.Thread(target=read_terminal, daemon=True)
     reader.start()
     shop_up = subprocess.Popen(
-        SHOP_UP, cwd=stack.REPO, env=env, stdin=pty_side, stdout=pty_side, stderr=pty_side,
-        start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+        SHOP_UP,
+        cwd=stack.REPO,
+        env=env,
+        stdin=pty_side,
+        stdout=pty_side,
+        stderr=pty_side,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
     )
     os.close(pty_side)
 
@@ -113,8 +120,13 @@ def test_shop_down_from_another_terminal_stops_everything(env, run_dir):
     assert second.returncode != 0
     assert second.stderr.count("\n") == 1 and "already running" in second.stderr, second.stderr
     piped = subprocess.run(
-        f"{sys.executable} -m shopctl status | head -1", shell=True, cwd=stack.REPO, env=other,
-        capture_output=True, text=True, timeout=60,
+        f"{sys.executable} -m shopctl status | head -1",
+        shell=True,
+        cwd=stack.REPO,
+        env=other,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert piped.stdout.startswith("stage 0") and piped.stderr == "", piped.stderr
 
@@ -125,8 +137,13 @@ def test_shop_down_from_another_terminal_stops_everything(env, run_dir):
 
 def _shop(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "shopctl", *args], cwd=stack.REPO, env=env, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "shopctl", *args],
+        cwd=stack.REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -134,7 +151,12 @@ def _start(argv: list[str], env: dict[str, str], run_dir: Path) -> subprocess.Po
     """argv in a session of its own (as from a terminal of its own), its output in the run folder."""
     with open(run_dir / "shop.log", "ab") as log:
         process = subprocess.Popen(
-            argv, cwd=stack.REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            argv,
+            cwd=stack.REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     _wait_until_ready(env, run_dir, process)
@@ -180,7 +202,7 @@ def _alive(groups: set[int]) -> dict[int, str]:
             text = stat.read_text()
         except OSError:
             continue  # gone meanwhile
-        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
         if int(fields[2]) in groups and fields[0] != "Z":
             found[int(stat.parent.name)] = name
     return found

@@ -4,6 +4,8 @@ At stage 0 a checkout is the facade's hop and one process, the monolith, with it
 it is the monolith calling the catalog and payments services, each with its own SQL, all in one
 trace that carries the request id, and the relay's later stock commit linked to it.
 """
+
+import itertools
 import subprocess
 import sys
 import time
@@ -80,7 +82,7 @@ def test_a_checkout_at_stage_0_is_the_facade_and_one_process_with_its_sql(stage0
     assert found.request_id == request_id
     assert found.network_calls == 1  # the facade's call to the monolith, nothing else
     statements = [row.sql for row in found.rows if row.sql]
-    assert any(sql.startswith("INSERT INTO \"orders_order\"") for sql in statements), trace.render(found)
+    assert any(sql.startswith('INSERT INTO "orders_order"') for sql in statements), trace.render(found)
     assert any("catalog_stockreservation" in sql for sql in statements), trace.render(found)
     # The facade's hop contains the monolith's.
     facade, monolith = found.rows[0], found.rows[1]
@@ -92,9 +94,12 @@ def test_a_checkout_at_stage_2_is_one_trace_across_monolith_catalog_and_payments
 
     # Done once the relay's commit has reached the catalog (each process writes its spans on its own).
     found = _waterfall_when(
-        stage2_shop, request_id,
-        lambda found: all(_served(found, service) for service in ("monolith", "catalog", "payments"))
-        and any(row.linked and row.service == "catalog" and row.kind == "SERVER" for row in found.rows),
+        stage2_shop,
+        request_id,
+        lambda found: (
+            all(_served(found, service) for service in ("monolith", "catalog", "payments"))
+            and any(row.linked and row.service == "catalog" and row.kind == "SERVER" for row in found.rows)
+        ),
     )
 
     rendered = trace.render(found)
@@ -108,7 +113,7 @@ def test_a_checkout_at_stage_2_is_one_trace_across_monolith_catalog_and_payments
     # traceparent went with the monolith's calls: each service's request is the child of one.
     calls = [row for row in own if row.service == "monolith" and row.kind == "CLIENT" and not row.sql]
     assert len(calls) >= 2, rendered
-    for before, row in zip(own, own[1:]):
+    for before, row in itertools.pairwise(own):
         if row.service in ("catalog", "payments") and row.kind == "SERVER":
             assert (before.service, before.kind, before.depth) == ("monolith", "CLIENT", row.depth - 1), rendered
     # The relay commits the order's stock later, in a trace of its own that links to this one.
@@ -118,8 +123,13 @@ def test_a_checkout_at_stage_2_is_one_trace_across_monolith_catalog_and_payments
 
 def _payments_faults(shop: BackgroundShop, *args: str) -> None:
     """`manage.py faults ...` of the shop's payments service (the store every worker reads)."""
-    subprocess.run([sys.executable, "manage.py", "faults", *args], cwd=stack.PROJECT_DIRS["payments"],
-                   env=stack.environment("payments", shop.env), check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "faults", *args],
+        cwd=stack.PROJECT_DIRS["payments"],
+        env=stack.environment("payments", shop.env),
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_a_payment_left_pending_and_settled_later_by_the_relay_is_in_its_checkout_s_trace(stage2_shop):
@@ -132,8 +142,17 @@ def test_a_payment_left_pending_and_settled_later_by_the_relay_is_in_its_checkou
 
     def settled_by_the_relay(found):
         delivered = [row for row in found.rows if row.operation == "relay: deliver payment"]
-        return any(row.service == "payments" and row.kind == "SERVER" and row.status != "ERROR"
-                   and row.start_ms > delivered[-1].start_ms for row in found.rows) if delivered else False
+        return (
+            any(
+                row.service == "payments"
+                and row.kind == "SERVER"
+                and row.status != "ERROR"
+                and row.start_ms > delivered[-1].start_ms
+                for row in found.rows
+            )
+            if delivered
+            else False
+        )
 
     found = _waterfall_when(stage2_shop, request_id, settled_by_the_relay)
 

@@ -1,4 +1,5 @@
 """With the monolith down the facade answers at once, in the client's format; then the shop recovers."""
+
 import pytest
 import requests
 

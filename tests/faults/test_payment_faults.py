@@ -11,6 +11,7 @@ monolith's log shows its client's read timeout; a kill lands while a charge is m
 recorded (the payments database has it, the monolith's order is still pending once the killed
 process is gone); the stopped service refused the checkouts made meanwhile (they answered 202).
 """
+
 import os
 import re
 import signal
@@ -42,17 +43,32 @@ READ_TIMED_OUT = re.compile(r"Read timed out\. \(read timeout=(?P<seconds>[\d.]+
 
 @pytest.fixture(scope="module")
 def payments(tmp_path_factory):
-    with serve(PAYMENTS, port=free_port(), name="faults_payments", log_dir=tmp_path_factory.mktemp("faults"),
-               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}) as server:
+    with serve(
+        PAYMENTS,
+        port=free_port(),
+        name="faults_payments",
+        log_dir=tmp_path_factory.mktemp("faults"),
+        env={"SERVICE_TOKENS": f"monolith={TOKEN}"},
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def monolith(payments, tmp_path_factory):
-    env = {"PAYMENTS_BACKEND": "remote", "PAYMENTS_SERVICE_URL": payments.url, "PAYMENTS_SERVICE_TOKEN": TOKEN,
-           "CATALOG_BACKEND": "local"}
-    with serve(MONOLITH, port=free_port(), name="faults_monolith", log_dir=tmp_path_factory.mktemp("faults"),
-               env=env, setup=lambda server: server.manage("seed_shop")) as server:
+    env = {
+        "PAYMENTS_BACKEND": "remote",
+        "PAYMENTS_SERVICE_URL": payments.url,
+        "PAYMENTS_SERVICE_TOKEN": TOKEN,
+        "CATALOG_BACKEND": "local",
+    }
+    with serve(
+        MONOLITH,
+        port=free_port(),
+        name="faults_monolith",
+        log_dir=tmp_path_factory.mktemp("faults"),
+        env=env,
+        setup=lambda server: server.manage("seed_shop"),
+    ) as server:
         stocked = server.api.patch(f"{server.url}/api/catalog/products/{SKU}/", json={"stock": STOCK}, timeout=10)
         stocked.raise_for_status()
         yield server
@@ -66,8 +82,13 @@ class Relay:
 
     def start(self):
         with open(self.log_path, "a") as log:
-            self.process = subprocess.Popen([sys.executable, "manage.py", "payments_relay"], cwd=REPO,
-                                            env=self.monolith.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "payments_relay"],
+                cwd=REPO,
+                env=self.monolith.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -95,8 +116,12 @@ def no_faults(payments):
 
 
 def set_faults(payments, **values):
-    response = requests.put(f"{payments.url}/ops/faults/", headers={"Authorization": f"Bearer {TOKEN}"},
-                            json={"latency_ms": 0, "error_rate": 0, "timeout_after_charge_ms": 0, **values}, timeout=10)
+    response = requests.put(
+        f"{payments.url}/ops/faults/",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"latency_ms": 0, "error_rate": 0, "timeout_after_charge_ms": 0, **values},
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
 
 
@@ -108,8 +133,11 @@ class Shopper:
         self.placed, self.keys, self.request_ids, self.took = [], {}, {}, {}
 
     def checkout(self, card):
-        order = self.session.post(f"{self.url}/api/orders/", json={
-            "email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": SKU, "quantity": 1}]}, timeout=30)
+        order = self.session.post(
+            f"{self.url}/api/orders/",
+            json={"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": SKU, "quantity": 1}]},
+            timeout=30,
+        )
         assert order.status_code == 201, order.text
         number = order.json()["number"]
         self.placed.append(number)
@@ -123,8 +151,9 @@ class Shopper:
         started = time.monotonic()
         try:
             headers = {"Idempotency-Key": key, "X-Request-ID": request_id}
-            return self.session.post(f"{self.url}/api/orders/{number}/pay/", json={"card": card}, headers=headers,
-                                     timeout=30).status_code
+            return self.session.post(
+                f"{self.url}/api/orders/{number}/pay/", json={"card": card}, headers=headers, timeout=30
+            ).status_code
         except requests.ConnectionError:
             return "connection error"
         finally:
@@ -143,8 +172,9 @@ def outcome(record, monolith, payments, numbers):
             break
         time.sleep(0.5)
     with psycopg2.connect(payments.database_url) as database, database.cursor() as cursor:
-        cursor.execute("SELECT order_number, status FROM payments_payment WHERE order_number = ANY(%s)",
-                       [list(numbers)])
+        cursor.execute(
+            "SELECT order_number, status FROM payments_payment WHERE order_number = ANY(%s)", [list(numbers)]
+        )
         charges = cursor.fetchall()
     database.close()
     succeeded = Counter(number for number, status in charges if status == "succeeded")
@@ -170,8 +200,10 @@ def _order_statuses(monolith, numbers):
 def charged(payments, numbers):
     """The orders among `numbers` that the payments service has charged (a succeeded payment)."""
     with psycopg2.connect(payments.database_url) as database, database.cursor() as cursor:
-        cursor.execute("SELECT DISTINCT order_number FROM payments_payment WHERE status = 'succeeded' "
-                       "AND order_number = ANY(%s)", [list(numbers)])
+        cursor.execute(
+            "SELECT DISTINCT order_number FROM payments_payment WHERE status = 'succeeded' AND order_number = ANY(%s)",
+            [list(numbers)],
+        )
         found = {number for (number,) in cursor.fetchall()}
     database.close()
     return found
@@ -214,7 +246,10 @@ def assert_invariants(record, monolith, payments, numbers, stock_before, decline
 
 
 def test_a_payments_outage_during_200_checkouts_loses_no_order_and_charges_none_twice(
-    monolith, payments, relay, record_property,
+    monolith,
+    payments,
+    relay,
+    record_property,
 ):
     before = stock(monolith)
     shoppers = [Shopper(monolith.url) for _ in range(4)]

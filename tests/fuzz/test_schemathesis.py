@@ -15,6 +15,7 @@ Knobs: FUZZ_MAX_EXAMPLES (default 50 generated requests per operation, on top of
 Schemathesis's fixed boundary cases). The run is derandomized, so CI sends the same
 requests every time; FUZZ_RANDOM=1 explores new ones. The whole run takes about 25 s.
 """
+
 import copy
 import json
 import os
@@ -241,7 +242,9 @@ def _as_query_text(value):
 def _text_is_valid(node_schema, text):
     kind = node_schema.get("type")
     try:
-        value = {"integer": int, "number": float, "boolean": {"true": True, "false": False}.__getitem__}.get(kind, str)(text)
+        value = {"integer": int, "number": float, "boolean": {"true": True, "false": False}.__getitem__}.get(kind, str)(
+            text
+        )
     except (KeyError, ValueError):
         return False
     return OAS30WriteValidator(node_schema).is_valid(value)

@@ -18,6 +18,7 @@ signs in with HTTP Basic, a full password hash each.
 Every undeclared method (TRACE included) must be a 405 with `Allow`: the facade's own 405 carries it
 with the facade's error pages (proxy/nginx.conf).
 """
+
 import os
 
 import pytest
@@ -34,25 +35,40 @@ pytestmark = pytest.mark.e2e
 
 MAX_EXAMPLES = int(os.environ.get("FACADE_FUZZ_MAX_EXAMPLES", "3"))
 
-CONFIG = schemathesis.Config.from_dict({
-    # The document's own scheme: Schemathesis knows what it sends and checks that each operation
-    # declaring authentication refuses a request without it.
-    "auth": {"openapi": {"basicAuth": {"username": "admin", "password": "admin"}}},
-})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        # The document's own scheme: Schemathesis knows what it sends and checks that each operation
+        # declaring authentication refuses a request without it.
+        "auth": {"openapi": {"basicAuth": {"username": "admin", "password": "admin"}}},
+    }
+)
 
 # Valid for the schema, refused by the server, and rightly: each a rule no OpenAPI schema can state.
 # A 4xx whose JSON body names one of these fields or codes is allowed; any other rejection fails.
 ALLOWED_REJECTIONS = {
     # The card: the Luhn check digit, and an expiry month and year not in the past.
-    "number", "exp_year", "exp_month",
+    "number",
+    "exp_year",
+    "exp_month",
     # Uniqueness: a sku or slug already taken, an Idempotency-Key used with another body (422),
     # a reservation_id used for other lines.
-    "sku", "slug", "Idempotency-Key", "idempotency_key_reused", "reservation_id",
+    "sku",
+    "slug",
+    "Idempotency-Key",
+    "idempotency_key_reused",
+    "reservation_id",
     # Existence: an unknown sku, category, order, payment or reservation (404, or 400 naming it).
-    "category", "unknown_sku", "not_found", "order_number",
+    "category",
+    "unknown_sku",
+    "not_found",
+    "order_number",
     # State: not enough stock (409), an order or payment whose state forbids the action, a refund
     # larger than what is left, a category that still has products, repeated lines of one sku past the cap.
-    "insufficient_stock", "conflict", "invalid_state", "amount", "lines",
+    "insufficient_stock",
+    "conflict",
+    "invalid_state",
+    "amount",
+    "lines",
 }
 
 

@@ -1,4 +1,5 @@
 """Staff manage products and see orders and payments in the admin; a refund there goes through the payments service."""
+
 import pytest
 from django.test import Client
 
@@ -17,8 +18,14 @@ def staff_browser(staff_user):
 
 @pytest.mark.parametrize(
     "url",
-    ["/admin/", "/admin/catalog/product/", "/admin/catalog/category/", "/admin/orders/order/",
-     "/admin/payments/payment/", "/admin/catalog/stockreservation/"],
+    [
+        "/admin/",
+        "/admin/catalog/product/",
+        "/admin/catalog/category/",
+        "/admin/orders/order/",
+        "/admin/payments/payment/",
+        "/admin/catalog/stockreservation/",
+    ],
 )
 def test_staff_see_the_admin_pages(staff_browser, product, url):
     assert staff_browser.get(url).status_code == 200
@@ -33,8 +40,17 @@ def test_a_customer_cannot_open_the_admin(customer):
 def test_staff_change_a_price_in_the_admin(staff_browser, product):
     response = staff_browser.post(
         f"/admin/catalog/product/{product.pk}/change/",
-        {"sku": product.sku, "name": product.name, "slug": product.slug, "description": "", "category": product.category_id,
-         "price": "15.00", "currency": "EUR", "stock": "5", "is_active": "on"},
+        {
+            "sku": product.sku,
+            "name": product.name,
+            "slug": product.slug,
+            "description": "",
+            "category": product.category_id,
+            "price": "15.00",
+            "currency": "EUR",
+            "stock": "5",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     product.refresh_from_db()

@@ -1,4 +1,5 @@
 """The cart pages: add, update, remove and show, with stock checks, bad input and CSRF."""
+
 import re
 from decimal import Decimal
 
@@ -165,7 +166,14 @@ def test_adding_a_product_that_sold_out_meanwhile_says_it_is_out_of_stock(client
 
 def test_a_cart_holds_at_most_fifty_different_products(client, category):
     Product.objects.bulk_create(
-        Product(sku=f"MANY-{n:02}", name=f"Many {n:02}", slug=f"many-{n:02}", category=category, price=Decimal("1.00"), stock=5)
+        Product(
+            sku=f"MANY-{n:02}",
+            name=f"Many {n:02}",
+            slug=f"many-{n:02}",
+            category=category,
+            price=Decimal("1.00"),
+            stock=5,
+        )
         for n in range(51)
     )
     for n in range(50):

@@ -1,4 +1,5 @@
 """The catalog API, /api/catalog/: reads, filters, staff-only writes, and bad input that never gives a 500."""
+
 import base64
 from decimal import Decimal
 
@@ -9,7 +10,18 @@ from monolith.catalog.models import Category, Product
 
 PRODUCTS = "/api/catalog/products/"
 CATEGORIES = "/api/catalog/categories/"
-PRODUCT_FIELDS = {"sku", "name", "slug", "description", "category", "price", "currency", "stock", "is_active", "updated_at"}
+PRODUCT_FIELDS = {
+    "sku",
+    "name",
+    "slug",
+    "description",
+    "category",
+    "price",
+    "currency",
+    "stock",
+    "is_active",
+    "updated_at",
+}
 
 
 def skus(response):
@@ -154,7 +166,14 @@ def test_pages_walk_the_whole_list_without_repeats(api, make_product):
 def test_page_size_allows_up_to_one_hundred(api, make_product):
     coffee = make_product("ONE-1").category
     Product.objects.bulk_create(
-        Product(sku=f"BULK-{n:03}", name=f"Bulk {n:03}", slug=f"bulk-{n:03}", category=coffee, price=Decimal("1.00"), stock=1)
+        Product(
+            sku=f"BULK-{n:03}",
+            name=f"Bulk {n:03}",
+            slug=f"bulk-{n:03}",
+            category=coffee,
+            price=Decimal("1.00"),
+            stock=1,
+        )
         for n in range(101)
     )
 
@@ -225,7 +244,11 @@ def test_staff_hides_a_product_by_patching_is_active(staff_api, api, product):
 
 
 def test_deleting_a_product_that_was_reserved_hides_it_instead(staff_api, api, product):
-    reserved = staff_api.post("/api/catalog/stock-reservations/", {"reservation_id": "r-1", "lines": [{"sku": "COF-0001", "quantity": 1}]}, format="json")
+    reserved = staff_api.post(
+        "/api/catalog/stock-reservations/",
+        {"reservation_id": "r-1", "lines": [{"sku": "COF-0001", "quantity": 1}]},
+        format="json",
+    )
     assert reserved.status_code == 201
 
     assert staff_api.delete(f"{PRODUCTS}COF-0001/").status_code == 204

@@ -2,6 +2,7 @@
 for it and the catalog service's are the same, but for what may differ (info, servers, and the
 session cookie's name, which the service changes so that it never reads the monolith's cookie
 behind the shared facade host)."""
+
 import json
 import os
 import subprocess
@@ -35,7 +36,9 @@ def comparable(document):
 def service_document():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalog_service.settings.test"}
     env.pop("DATABASE_URL", None)  # the schema reads no data; never point the service at ours
-    result = subprocess.run([sys.executable, "-c", SERVICE_DOCUMENT], cwd=SERVICE, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", SERVICE_DOCUMENT], cwd=SERVICE, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -45,14 +48,20 @@ def test_the_monolith_and_the_catalog_service_document_the_same_catalog_api(clie
     service = service_document()
 
     assert comparable(monolith) == comparable(service)
-    assert set(monolith["paths"]) == set(service["paths"]) and all(p.startswith("/api/catalog/") for p in service["paths"])
-    assert service["components"]["securitySchemes"]["serviceToken"] == monolith["components"]["securitySchemes"]["serviceToken"]
+    assert set(monolith["paths"]) == set(service["paths"]) and all(
+        p.startswith("/api/catalog/") for p in service["paths"]
+    )
+    assert (
+        service["components"]["securitySchemes"]["serviceToken"]
+        == monolith["components"]["securitySchemes"]["serviceToken"]
+    )
 
 
 def operation_ids(document, prefix="/api/catalog/"):
     return {
         (method, path): operation["operationId"]
-        for path, operations in document["paths"].items() if path.startswith(prefix)
+        for path, operations in document["paths"].items()
+        if path.startswith(prefix)
         for method, operation in operations.items()
     }
 

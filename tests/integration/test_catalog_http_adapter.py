@@ -6,6 +6,7 @@ each test seeds the same rows into its own test database for LocalCatalog, so th
 adapters read the same catalog and must give the same results. RemoteCatalog signs its
 reservations with the peer's service token, as it will the catalog service's.
 """
+
 import io
 import socket
 import threading
@@ -19,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 from log_request_id import local as request_local
 
@@ -55,15 +56,28 @@ def seed_catalog():
     Category.objects.create(slug="gifts", name="Gifts", description="Nothing yet.")
     products = [
         Product(
-            sku=f"{prefix}-{n:04d}", name=f"{ADJECTIVES[n % 7]} {noun} {n}", slug=f"{prefix.lower()}-{n}",
+            sku=f"{prefix}-{n:04d}",
+            name=f"{ADJECTIVES[n % 7]} {noun} {n}",
+            slug=f"{prefix.lower()}-{n}",
             description=f"A {noun.lower()} for espresso lovers." if n % 3 == 0 else f"A fine {noun.lower()}.",
-            category=category, price=Decimal(f"{3 + (n * 7) % 19}.{n % 4 * 25:02d}"), stock=(n * 5) % 7,
+            category=category,
+            price=Decimal(f"{3 + (n * 7) % 19}.{n % 4 * 25:02d}"),
+            stock=(n * 5) % 7,
         )
         for prefix, noun, category, count in (("COF", "Roast", coffee, 14), ("TEA", "Blend", tea, 9))
         for n in range(1, count + 1)
     ]
-    products.append(Product(sku="COF-0099", name="Retired Roast", slug="retired", category=coffee, price=Decimal("9.00"),
-                            stock=4, is_active=False))
+    products.append(
+        Product(
+            sku="COF-0099",
+            name="Retired Roast",
+            slug="retired",
+            category=coffee,
+            price=Decimal("9.00"),
+            stock=4,
+            is_active=False,
+        )
+    )
     Product.objects.bulk_create(products)
     Product.objects.update(updated_at=UPDATED_AT)  # update() leaves auto_now alone: both databases say the same
 
@@ -81,11 +95,22 @@ def peer(tmp_path_factory):
     """The monolith under gunicorn at PEER_PORT, serving /api/catalog/ from a database of its own."""
 
     def seed(server):
-        server.manage("shell", "--verbosity", "0", "--command",
-                      "from tests.integration.test_catalog_http_adapter import seed_peer; seed_peer()")
+        server.manage(
+            "shell",
+            "--verbosity",
+            "0",
+            "--command",
+            "from tests.integration.test_catalog_http_adapter import seed_peer; seed_peer()",
+        )
 
-    with serve(MONOLITH, port=PEER_PORT, name="catalog_peer", log_dir=tmp_path_factory.mktemp("catalog-peer"),
-               env={"SERVICE_TOKENS": f"monolith={PEER_TOKEN}"}, setup=seed) as server:
+    with serve(
+        MONOLITH,
+        port=PEER_PORT,
+        name="catalog_peer",
+        log_dir=tmp_path_factory.mktemp("catalog-peer"),
+        env={"SERVICE_TOKENS": f"monolith={PEER_TOKEN}"},
+        setup=seed,
+    ) as server:
         yield server
 
 
@@ -256,24 +281,33 @@ def reservation_story(catalog, first, second):
         return sorted((sku, product.stock) for sku, product in uncached(catalog).products([first, second]).items())
 
     story = [
-        outcome(lambda: catalog.reserve(reservation_id=held, lines=lines)), stock(),
-        outcome(lambda: catalog.reserve(reservation_id=held, lines=list(reversed(lines)))), stock(),  # a replay
+        outcome(lambda: catalog.reserve(reservation_id=held, lines=lines)),
+        stock(),
+        outcome(lambda: catalog.reserve(reservation_id=held, lines=list(reversed(lines)))),
+        stock(),  # a replay
         outcome(lambda: catalog.reserve(reservation_id=held, lines=lines[:1])),  # the same id for other lines: 422
-        outcome(lambda: catalog.commit(reservation_id=held)), stock(),
+        outcome(lambda: catalog.commit(reservation_id=held)),
+        stock(),
         outcome(lambda: catalog.commit(reservation_id=held)),  # twice is harmless
         outcome(lambda: catalog.release(reservation_id=held)),  # committed: a Conflict
-        outcome(lambda: catalog.reserve(reservation_id=released, lines=lines)), stock(),
-        outcome(lambda: catalog.release(reservation_id=released)), stock(),
+        outcome(lambda: catalog.reserve(reservation_id=released, lines=lines)),
+        stock(),
+        outcome(lambda: catalog.release(reservation_id=released)),
+        stock(),
         outcome(lambda: catalog.release(reservation_id=released)),
         outcome(lambda: catalog.commit(reservation_id=released)),  # released: a Conflict
         outcome(lambda: catalog.commit(reservation_id=key)),  # no such reservation
-        outcome(lambda: catalog.reserve(reservation_id=batch, lines=lines[:1])), stock(),
-        outcome(lambda: catalog.commit_many(reservation_ids=[batch, released, key, held])), stock(),
+        outcome(lambda: catalog.reserve(reservation_id=batch, lines=lines[:1])),
+        stock(),
+        outcome(lambda: catalog.commit_many(reservation_ids=[batch, released, key, held])),
+        stock(),
         outcome(lambda: catalog.reserve(reservation_id=key, lines=[{"sku": "NOPE-0001", "quantity": 1}])),
     ]
     # The ids differ between the two runs: say them alike, so the stories compare.
-    return [str(step).replace(held, "HELD").replace(released, "RELEASED").replace(key, "KEY").replace(batch, "BATCH")
-            for step in story]
+    return [
+        str(step).replace(held, "HELD").replace(released, "RELEASED").replace(key, "KEY").replace(batch, "BATCH")
+        for step in story
+    ]
 
 
 def test_reservations_tell_the_same_story(local, remote, twins):
@@ -291,12 +325,23 @@ def test_a_short_reservation_takes_nothing_and_names_every_short_sku(local, remo
     plenty, short, none = twins(5), twins(2), twins(0)
     lines = [{"sku": plenty, "quantity": 1}, {"sku": short, "quantity": 3}, {"sku": none, "quantity": 1}]
 
-    results = [outcome(lambda: catalog.reserve(reservation_id=f"order-{uuid.uuid4().hex}", lines=lines))
-               for catalog in (local, remote)]
+    results = [
+        outcome(lambda catalog=catalog: catalog.reserve(reservation_id=f"order-{uuid.uuid4().hex}", lines=lines))
+        for catalog in (local, remote)
+    ]
 
     short_skus = sorted([short, none])
-    assert results[0] == results[1] == (
-        "error", 409, "insufficient_stock", f"Not enough stock for {', '.join(short_skus)}.", None, {"skus": short_skus},
+    assert (
+        results[0]
+        == results[1]
+        == (
+            "error",
+            409,
+            "insufficient_stock",
+            f"Not enough stock for {', '.join(short_skus)}.",
+            None,
+            {"skus": short_skus},
+        )
     )
     for catalog in (local, remote):
         stock = {sku: product.stock for sku, product in uncached(catalog).products([plenty, short, none]).items()}
@@ -347,8 +392,9 @@ def test_reads_are_cached_and_a_reservation_is_priced_live(remote, peer, twins):
     sku = twins(5, price="5.00")
     assert remote.product(sku).price == Decimal("5.00")
 
-    peer.api.patch(f"{peer.url}/api/catalog/products/{sku}/", json={"price": "7.00", "name": "Renamed"},
-                   timeout=5).raise_for_status()
+    peer.api.patch(
+        f"{peer.url}/api/catalog/products/{sku}/", json={"price": "7.00", "name": "Renamed"}, timeout=5
+    ).raise_for_status()
 
     assert remote.product(sku).price == Decimal("5.00")
     assert remote.products([sku])[sku].price == Decimal("5.00")
@@ -369,7 +415,12 @@ def test_a_changed_price_shows_once_the_cache_expires(remote_settings, peer, twi
 
 
 def test_checkout_through_the_remote_catalog_charges_the_live_price_and_holds_the_stock_there(
-    remote_settings, fresh_adapters, peer, twins, place_order, api,
+    remote_settings,
+    fresh_adapters,
+    peer,
+    twins,
+    place_order,
+    api,
 ):
     remote_settings.CATALOG_BACKEND = "remote"
     sku = twins(5, price="5.00")
@@ -380,8 +431,12 @@ def test_checkout_through_the_remote_catalog_charges_the_live_price_and_holds_th
 
     assert Decimal(order["total"]) == Decimal("14.00")
     assert peer.product(sku)["stock"] == 3
-    paid = api.post(f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json",
-                    headers={"Idempotency-Key": uuid.uuid4().hex})
+    paid = api.post(
+        f"/api/orders/{order['number']}/pay/",
+        {"card": GOOD_CARD},
+        format="json",
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert paid.status_code == 201, paid.content
     placed = Order.objects.get(number=order["number"])
     reservation_url = f"{peer.url}/api/catalog/stock-reservations/{placed.reservation_id}/"
@@ -397,13 +452,22 @@ def test_checkout_through_the_remote_catalog_charges_the_live_price_and_holds_th
 
 
 def test_the_relay_commits_a_paid_orders_stock_once_the_catalog_is_back(
-    remote_settings, fresh_adapters, peer, twins, place_order, api,
+    remote_settings,
+    fresh_adapters,
+    peer,
+    twins,
+    place_order,
+    api,
 ):
     remote_settings.CATALOG_BACKEND = "remote"
     sku = twins(5)
     order = place_order([{"sku": sku, "quantity": 1}])
-    paid = api.post(f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json",
-                    headers={"Idempotency-Key": uuid.uuid4().hex})
+    paid = api.post(
+        f"/api/orders/{order['number']}/pay/",
+        {"card": GOOD_CARD},
+        format="json",
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert paid.status_code == 201, paid.content
 
     peer.stop()
@@ -421,26 +485,42 @@ def test_the_relay_commits_a_paid_orders_stock_once_the_catalog_is_back(
 
 
 def test_the_relay_commits_every_paid_order_due_in_one_go_and_gives_up_on_a_released_reservation(
-    remote_settings, fresh_adapters, peer, twins, place_order, api, caplog,
+    remote_settings,
+    fresh_adapters,
+    peer,
+    twins,
+    place_order,
+    api,
+    caplog,
 ):
     remote_settings.CATALOG_BACKEND = "remote"
     sku = twins(5)
     numbers = []
     for _ in range(3):
         order = place_order([{"sku": sku, "quantity": 1}])
-        paid = api.post(f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json",
-                        headers={"Idempotency-Key": uuid.uuid4().hex})
+        paid = api.post(
+            f"/api/orders/{order['number']}/pay/",
+            {"card": GOOD_CARD},
+            format="json",
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
         assert paid.status_code == 201, paid.content
         numbers.append(order["number"])
     lost = Order.objects.get(number=numbers[1])
-    peer.api.post(f"{peer.url}/api/catalog/stock-reservations/{lost.reservation_id}/release/", timeout=5).raise_for_status()
+    peer.api.post(
+        f"{peer.url}/api/catalog/stock-reservations/{lost.reservation_id}/release/", timeout=5
+    ).raise_for_status()
 
     call_command("payments_relay", "--once", stdout=io.StringIO())
 
     orders = Order.objects.filter(number__in=numbers)
     assert [order.stock_commit_due for order in orders] == [False, False, False]
-    statuses = {order.number: peer.api.get(f"{peer.url}/api/catalog/stock-reservations/{order.reservation_id}/",
-                                           timeout=5).json()["status"] for order in orders}
+    statuses = {
+        order.number: peer.api.get(
+            f"{peer.url}/api/catalog/stock-reservations/{order.reservation_id}/", timeout=5
+        ).json()["status"]
+        for order in orders
+    }
     assert statuses == {numbers[0]: "committed", numbers[1]: "released", numbers[2]: "committed"}
     assert f"Order {numbers[1]} is paid, but its reservation" in caplog.text
 
@@ -589,10 +669,15 @@ def test_a_page_that_needs_the_catalog_says_it_is_unavailable(catalog_down, db, 
         assert response["Content-Type"].startswith("text/html")
 
 
-def test_pages_that_do_not_need_the_catalog_keep_working(settings, fresh_adapters, customer, customer_api, make_product):
+def test_pages_that_do_not_need_the_catalog_keep_working(
+    settings, fresh_adapters, customer, customer_api, make_product
+):
     make_product("COF-0001", stock=5)
-    order = customer_api.post("/api/orders/", {"email": "demo@example.com", "shipping": SHIPPING,
-                                               "lines": [{"sku": "COF-0001", "quantity": 1}]}, format="json").json()
+    order = customer_api.post(
+        "/api/orders/",
+        {"email": "demo@example.com", "shipping": SHIPPING, "lines": [{"sku": "COF-0001", "quantity": 1}]},
+        format="json",
+    ).json()
     settings.CATALOG_BACKEND = "remote"
     settings.CATALOG_SERVICE_URL = CLOSED_URL
     client = Client()
@@ -607,8 +692,11 @@ def test_pages_that_do_not_need_the_catalog_keep_working(settings, fresh_adapter
 
 def test_the_api_answers_json_503_when_it_needs_the_catalog(catalog_down, db, api):
     started = time.monotonic()
-    response = api.post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING,
-                                         "lines": [{"sku": "COF-0001", "quantity": 1}]}, format="json")
+    response = api.post(
+        "/api/orders/",
+        {"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": "COF-0001", "quantity": 1}]},
+        format="json",
+    )
 
     assert time.monotonic() - started < FAST
     assert response.status_code == 503

@@ -3,6 +3,7 @@
 The catalog service runs under gunicorn on a database of its own (tests/servers.py), emptied
 before each test; the monolith's side is the test database, where the commands run in-process.
 """
+
 import io
 import os
 import subprocess
@@ -19,9 +20,9 @@ from django.db import connection
 from monolith.catalog import services
 from monolith.catalog.models import Category, Product
 from monolith.catalog.transfer import export_rows as monolith_snapshot
+from monolith.orders.models import OrderLine
 from monolith.strangler.catalog_move import CatalogService
 from monolith.strangler.moves import TransferError
-from monolith.orders.models import OrderLine
 from tests.servers import CATALOG, REPO, free_port, serve
 
 SERVICE_PORT = free_port()
@@ -32,8 +33,14 @@ PRODUCTS = 31  # more than one page of --batch 7, one of them inactive
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    with serve(CATALOG, port=SERVICE_PORT, name="catalog_move", log_dir=tmp_path_factory.mktemp("catalog-move"),
-               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}, setup=lambda server: server.manage("seed_catalog")) as server:
+    with serve(
+        CATALOG,
+        port=SERVICE_PORT,
+        name="catalog_move",
+        log_dir=tmp_path_factory.mktemp("catalog-move"),
+        env={"SERVICE_TOKENS": f"monolith={TOKEN}"},
+        setup=lambda server: server.manage("seed_catalog"),
+    ) as server:
         yield server
 
 
@@ -41,7 +48,9 @@ def service(tmp_path_factory):
 def empty_service(service):
     """The service with no catalog at all, as before the first push."""
     with psycopg2.connect(service.database_url) as database, database.cursor() as cursor:
-        cursor.execute("TRUNCATE catalog_stockreservationline, catalog_stockreservation, catalog_product, catalog_category")
+        cursor.execute(
+            "TRUNCATE catalog_stockreservationline, catalog_stockreservation, catalog_product, catalog_category"
+        )
     database.close()
     return service
 
@@ -54,8 +63,12 @@ def catalog(db):
     services.category_create(slug="gifts", name="Gifts")
     for n in range(1, PRODUCTS + 1):
         services.product_create(
-            sku=f"MOV-{n:04d}", name=f"Moved product {n}", category=coffee if n % 2 else tea,
-            price=Decimal(f"{n}.{n % 4 * 25:02d}"), description=f"Number {n}.", stock=n % 6,
+            sku=f"MOV-{n:04d}",
+            name=f"Moved product {n}",
+            category=coffee if n % 2 else tea,
+            price=Decimal(f"{n}.{n % 4 * 25:02d}"),
+            description=f"Number {n}.",
+            stock=n % 6,
             is_active=n != PRODUCTS,
         )
 
@@ -105,10 +118,15 @@ def test_a_pull_brings_the_services_changes_into_the_monolith(empty_service, cat
     run("catalog_push", empty_service)
     api, base = empty_service.api, f"{empty_service.url}/api/catalog"
     api.patch(f"{base}/products/MOV-0003/", json={"price": "99.90", "stock": 42}, timeout=5).raise_for_status()
-    api.patch(f"{base}/products/MOV-0004/", json={"is_active": False, "category": "gifts"}, timeout=5).raise_for_status()
+    api.patch(
+        f"{base}/products/MOV-0004/", json={"is_active": False, "category": "gifts"}, timeout=5
+    ).raise_for_status()
     api.post(f"{base}/categories/", json={"slug": "mugs", "name": "Mugs"}, timeout=5).raise_for_status()
-    api.post(f"{base}/products/", json={"sku": "NEW-0001", "name": "New at stage 1", "category": "mugs",
-                                        "price": "5.00", "stock": 7}, timeout=5).raise_for_status()
+    api.post(
+        f"{base}/products/",
+        json={"sku": "NEW-0001", "name": "New at stage 1", "category": "mugs", "price": "5.00", "stock": 7},
+        timeout=5,
+    ).raise_for_status()
 
     output = run("catalog_pull", empty_service, "--batch", "7")
 
@@ -147,9 +165,10 @@ def test_the_round_trip_keeps_every_change_and_never_touches_order_lines(empty_s
     output = run("catalog_pull", empty_service)  # 1 → 0
 
     assert "Verified" in output
-    assert [(p.sku, p.price, p.stock) for p in Product.objects.filter(sku__in=["MOV-0008", "MOV-0009", "MOV-0011"])
-            .order_by("sku")] == [("MOV-0008", Decimal("80.00"), 3), ("MOV-0009", Decimal("9.25"), 90),
-                                  ("MOV-0011", Decimal("70.00"), 9)]
+    assert [
+        (p.sku, p.price, p.stock)
+        for p in Product.objects.filter(sku__in=["MOV-0008", "MOV-0009", "MOV-0011"]).order_by("sku")
+    ] == [("MOV-0008", Decimal("80.00"), 3), ("MOV-0009", Decimal("9.25"), 90), ("MOV-0011", Decimal("70.00"), 9)]
     assert monolith_snapshot() == service_snapshot(empty_service)
     line = OrderLine.objects.get(order__number=order["number"])
     assert (line.name, line.unit_price, line.quantity) == ("Moved product 11", Decimal("11.75"), 2)
@@ -163,8 +182,9 @@ def test_a_dry_run_says_what_it_would_do_and_does_nothing(empty_service, catalog
     assert service_snapshot(empty_service) == {"category": {}, "product": {}, "reservation": {}}
 
     run("catalog_push", empty_service)
-    empty_service.api.patch(f"{empty_service.url}/api/catalog/products/MOV-0002/", json={"stock": 50},
-                            timeout=5).raise_for_status()
+    empty_service.api.patch(
+        f"{empty_service.url}/api/catalog/products/MOV-0002/", json={"stock": 50}, timeout=5
+    ).raise_for_status()
     before = monolith_snapshot()
 
     output = run("catalog_pull", empty_service, "--dry-run")
@@ -202,8 +222,11 @@ def test_a_wrong_token_is_a_clear_error_without_a_traceback(empty_service, db, c
 
     result = subprocess.run(
         [sys.executable, "manage.py", command, option, empty_service.url, "--token", "not-the-token"],
-        cwd=REPO, env={**os.environ, "DATABASE_URL": test_database, "DJANGO_SETTINGS_MODULE": "monolith.settings.test"},
-        capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": test_database, "DJANGO_SETTINGS_MODULE": "monolith.settings.test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert result.returncode != 0
@@ -220,8 +243,11 @@ def test_the_verification_reports_differences_made_behind_the_commands_back(empt
         create(self, kind, row)
         if row.get("sku") == f"MOV-{PRODUCTS:04d}":  # the last write: a concurrent writer changes a pushed row
             api.patch(f"{base}/products/MOV-0001/", json={"price": "0.01"}, timeout=5).raise_for_status()
-            api.post(f"{base}/products/", json={"sku": "XTR-0001", "name": "Only there", "category": "gifts",
-                                                "price": "1.00"}, timeout=5).raise_for_status()
+            api.post(
+                f"{base}/products/",
+                json={"sku": "XTR-0001", "name": "Only there", "category": "gifts", "price": "1.00"},
+                timeout=5,
+            ).raise_for_status()
 
     monkeypatch.setattr(CatalogService, "create", create_while_someone_edits)
     with pytest.raises(CommandError) as failure:

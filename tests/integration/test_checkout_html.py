@@ -1,4 +1,5 @@
 """Checkout through the HTML pages, as a browser does it: cart, checkout form, order page, pay again, cancel."""
+
 import html
 import re
 
@@ -24,7 +25,9 @@ def field_errors(page):
     shown = {}
     for block in re.findall(r'<div class="field has-error">(.*?)</div>', page.content.decode(), re.S):
         name = re.search(r'name="([a-z_0-9]+)"', block).group(1)
-        shown[name] = [html.unescape(e) for e in re.findall(r'<p class="field-error" role="alert">(.*?)</p>', block, re.S)]
+        shown[name] = [
+            html.unescape(e) for e in re.findall(r'<p class="field-error" role="alert">(.*?)</p>', block, re.S)
+        ]
     return shown
 
 
@@ -34,10 +37,19 @@ def status_shown(page):
 
 def checkout_form(key, **changes):
     return {
-        "email": "ada@example.com", "name": "Ada Lovelace", "line1": "12 Analytical Row", "line2": "",
-        "city": "London", "postal_code": "N1 7AA", "country": "GB",
-        "card_number": "4242 4242 4242 4242", "exp_month": "12", "exp_year": "2030", "cvc": "123",
-        "idempotency_key": key, **changes,
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "line1": "12 Analytical Row",
+        "line2": "",
+        "city": "London",
+        "postal_code": "N1 7AA",
+        "country": "GB",
+        "card_number": "4242 4242 4242 4242",
+        "exp_month": "12",
+        "exp_year": "2030",
+        "cvc": "123",
+        "idempotency_key": key,
+        **changes,
     }
 
 
@@ -59,7 +71,18 @@ def test_the_checkout_page_shows_the_form_with_a_hidden_idempotency_key(shopper)
     assert page.status_code == 200
     assert len(hidden_key(page)) >= 16
     body = page.content.decode()
-    for name in ("email", "name", "line1", "city", "postal_code", "country", "card_number", "exp_month", "exp_year", "cvc"):
+    for name in (
+        "email",
+        "name",
+        "line1",
+        "city",
+        "postal_code",
+        "country",
+        "card_number",
+        "exp_month",
+        "exp_year",
+        "cvc",
+    ):
         assert f'name="{name}"' in body
     assert "Harbour Espresso Beans" in body
     assert "25.00" in body
@@ -86,7 +109,9 @@ def test_a_checkout_with_a_good_card_is_paid_and_empties_the_cart(shopper):
 
 
 def test_a_declined_card_leads_to_the_order_page_to_try_another_card(shopper):
-    response = shopper.post("/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002"))
+    response = shopper.post(
+        "/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002")
+    )
 
     assert response.status_code == 302
     assert ORDER_URL.match(response["Location"])
@@ -97,9 +122,16 @@ def test_a_declined_card_leads_to_the_order_page_to_try_another_card(shopper):
     assert "Try another card" in body and 'name="card_number"' in body
     assert stock() == 5  # a declined order holds no stock
 
-    paid = shopper.post(f"{response['Location']}pay/", {
-        "card_number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123", "idempotency_key": hidden_key(page),
-    })
+    paid = shopper.post(
+        f"{response['Location']}pay/",
+        {
+            "card_number": "4242424242424242",
+            "exp_month": "12",
+            "exp_year": "2030",
+            "cvc": "123",
+            "idempotency_key": hidden_key(page),
+        },
+    )
 
     assert paid.status_code == 302
     assert paid["Location"] == response["Location"]
@@ -109,15 +141,31 @@ def test_a_declined_card_leads_to_the_order_page_to_try_another_card(shopper):
 
 
 def test_paying_from_a_stale_order_page_does_not_charge_twice(shopper):
-    response = shopper.post("/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002"))
+    response = shopper.post(
+        "/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002")
+    )
     stale = shopper.get(response["Location"])  # a second tab, still offering to pay
-    shopper.post(f"{response['Location']}pay/", {
-        "card_number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123", "idempotency_key": hidden_key(stale),
-    })
+    shopper.post(
+        f"{response['Location']}pay/",
+        {
+            "card_number": "4242424242424242",
+            "exp_month": "12",
+            "exp_year": "2030",
+            "cvc": "123",
+            "idempotency_key": hidden_key(stale),
+        },
+    )
 
-    again = shopper.post(f"{response['Location']}pay/", {
-        "card_number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123", "idempotency_key": "another-tab-key",
-    })
+    again = shopper.post(
+        f"{response['Location']}pay/",
+        {
+            "card_number": "4242424242424242",
+            "exp_month": "12",
+            "exp_year": "2030",
+            "cvc": "123",
+            "idempotency_key": "another-tab-key",
+        },
+    )
 
     assert again.status_code == 302
     assert again["Location"] == response["Location"]
@@ -129,13 +177,22 @@ def test_paying_from_a_stale_order_page_does_not_charge_twice(shopper):
 
 
 def test_a_retry_when_the_stock_is_gone_says_so(shopper):
-    response = shopper.post("/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002"))
+    response = shopper.post(
+        "/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002")
+    )
     page = shopper.get(response["Location"])
     Product.objects.filter(sku="COF-0001").update(stock=1)  # sold to someone else meanwhile
 
-    again = shopper.post(f"{response['Location']}pay/", {
-        "card_number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123", "idempotency_key": hidden_key(page),
-    })
+    again = shopper.post(
+        f"{response['Location']}pay/",
+        {
+            "card_number": "4242424242424242",
+            "exp_month": "12",
+            "exp_year": "2030",
+            "cvc": "123",
+            "idempotency_key": hidden_key(page),
+        },
+    )
 
     assert again.status_code == 400
     assert "Not enough stock for COF-0001" in again.content.decode()
@@ -145,12 +202,21 @@ def test_a_retry_when_the_stock_is_gone_says_so(shopper):
 
 
 def test_a_bad_card_on_the_order_page_is_shown_next_to_the_field(shopper):
-    response = shopper.post("/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002"))
+    response = shopper.post(
+        "/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000000002")
+    )
     page = shopper.get(response["Location"])
 
-    again = shopper.post(f"{response['Location']}pay/", {
-        "card_number": "4242424242424241", "exp_month": "12", "exp_year": "2030", "cvc": "123", "idempotency_key": hidden_key(page),
-    })
+    again = shopper.post(
+        f"{response['Location']}pay/",
+        {
+            "card_number": "4242424242424241",
+            "exp_month": "12",
+            "exp_year": "2030",
+            "cvc": "123",
+            "idempotency_key": hidden_key(page),
+        },
+    )
 
     assert again.status_code == 400
     assert "Luhn" in field_errors(again)["card_number"][0]
@@ -161,8 +227,10 @@ def test_a_bad_card_on_the_order_page_is_shown_next_to_the_field(shopper):
 def test_the_checkout_form_is_csrf_protected(product):
     browser = Client(enforce_csrf_checks=True)
     browser.get(f"/products/{product.sku}/")
-    browser.post("/cart/add/", {"sku": product.sku, "quantity": 1,
-                                "csrfmiddlewaretoken": browser.cookies[settings.CSRF_COOKIE_NAME].value})
+    browser.post(
+        "/cart/add/",
+        {"sku": product.sku, "quantity": 1, "csrfmiddlewaretoken": browser.cookies[settings.CSRF_COOKIE_NAME].value},
+    )
     page = browser.get("/checkout/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
 
@@ -170,7 +238,9 @@ def test_the_checkout_form_is_csrf_protected(product):
 
     assert forged.status_code == 403
     assert not Order.objects.exists()
-    assert browser.post("/checkout/", {**checkout_form(hidden_key(page)), "csrfmiddlewaretoken": token}).status_code == 302
+    assert (
+        browser.post("/checkout/", {**checkout_form(hidden_key(page)), "csrfmiddlewaretoken": token}).status_code == 302
+    )
     assert Order.objects.count() == 1
 
 
@@ -290,7 +360,9 @@ def test_a_pending_order_can_be_cancelled_from_its_page(api, product, place_orde
 
 
 def test_a_declined_order_can_be_cancelled_without_giving_stock_back_twice(shopper):
-    response = shopper.post("/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000009995"))
+    response = shopper.post(
+        "/checkout/", checkout_form(hidden_key(shopper.get("/checkout/")), card_number="4000000000009995")
+    )
 
     shopper.post(f"{response['Location']}cancel/")
 
@@ -318,16 +390,28 @@ def test_someone_elses_order_page_is_404(api, product, place_order, customer):
     for client in (stranger, signed_in):
         assert client.get(f"/orders/{number}/").status_code == 404
         assert client.post(f"/orders/{number}/cancel/").status_code == 404
-        assert client.post(f"/orders/{number}/pay/", {
-            "card_number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123", "idempotency_key": "k" * 32,
-        }).status_code == 404
+        assert (
+            client.post(
+                f"/orders/{number}/pay/",
+                {
+                    "card_number": "4242424242424242",
+                    "exp_month": "12",
+                    "exp_year": "2030",
+                    "cvc": "123",
+                    "idempotency_key": "k" * 32,
+                },
+            ).status_code
+            == 404
+        )
         assert number not in client.get("/orders/").content.decode()
     assert Order.objects.get().status == "pending_payment"
     assert not Payment.objects.exists()
     assert number in api.get("/orders/").content.decode()
 
 
-@pytest.mark.parametrize("path", ["/orders/ZZZZZZZZZZ/", "/orders/abcdefghij/", "/orders/%00/", "/orders/" + "A" * 17 + "/"])
+@pytest.mark.parametrize(
+    "path", ["/orders/ZZZZZZZZZZ/", "/orders/abcdefghij/", "/orders/%00/", "/orders/" + "A" * 17 + "/"]
+)
 def test_an_unknown_order_page_is_404(client, db, path):
     response = client.get(path)
 

@@ -8,6 +8,7 @@ normalised file it prints. A file that 1.29 accepts is accepted by Compose v2 to
 The facade's template is filled here with envsubst as the nginx image fills it, beside the route
 files mounted as docker-compose.yml mounts them, and what it renders is checked with `nginx -t`.
 """
+
 import json
 import os
 import re
@@ -47,10 +48,18 @@ def docker_compose():
 def run_compose(binary, *args, **environment):
     # A clean environment: a developer's FACADE_PORT, SHOP_STAGE or secrets (in the environment or
     # in .env) must not change what is checked, and no DOCKER_HOST is needed for `config`. Only the given variables are added.
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **SECRETS, **environment}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **SECRETS,
+        **environment,
+    }
     return subprocess.run(
         [binary, "--project-directory", str(ROOT), "--env-file", str(NO_ENV_FILE), "-f", str(COMPOSE_FILE), *args],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
 
@@ -84,17 +93,37 @@ def test_docker_compose_accepts_the_file(docker_compose, stage):
 
 def test_the_services(services):
     assert set(services) == {
-        "postgres", "migrate", "monolith",
-        "catalog-postgres", "catalog-migrate", "catalog",
-        "payments-postgres", "payments-migrate", "payments",
-        "stage", "relay", "nginx", "jaeger",
-        "nginx-exporter", "prometheus", "grafana",
+        "postgres",
+        "migrate",
+        "monolith",
+        "catalog-postgres",
+        "catalog-migrate",
+        "catalog",
+        "payments-postgres",
+        "payments-migrate",
+        "payments",
+        "stage",
+        "relay",
+        "nginx",
+        "jaeger",
+        "nginx-exporter",
+        "prometheus",
+        "grafana",
     }
 
 
-@pytest.mark.parametrize("name", [
-    "postgres", "catalog-postgres", "payments-postgres", "monolith", "catalog", "payments", "nginx",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "postgres",
+        "catalog-postgres",
+        "payments-postgres",
+        "monolith",
+        "catalog",
+        "payments",
+        "nginx",
+    ],
+)
 def test_long_running_services_have_a_healthcheck(services, name):
     test = services[name].get("healthcheck", {}).get("test")
     assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no healthcheck"
@@ -134,12 +163,15 @@ def test_start_order(services):
     assert conditions("nginx") == {"monolith": healthy, "catalog": healthy, "payments": healthy}
 
 
-@pytest.mark.parametrize("name, commands", [
-    ("migrate", ["manage.py migrate", "manage.py seed_shop"]),
-    ("catalog-migrate", ["manage.py migrate", "manage.py seed_catalog"]),
-    ("payments-migrate", ["manage.py migrate", "manage.py seed_payments"]),
-    ("stage", ["manage.py set_stage 0 --catalog-url http://catalog:8002 --payments-url http://payments:8003"]),
-])
+@pytest.mark.parametrize(
+    "name, commands",
+    [
+        ("migrate", ["manage.py migrate", "manage.py seed_shop"]),
+        ("catalog-migrate", ["manage.py migrate", "manage.py seed_catalog"]),
+        ("payments-migrate", ["manage.py migrate", "manage.py seed_payments"]),
+        ("stage", ["manage.py set_stage 0 --catalog-url http://catalog:8002 --payments-url http://payments:8003"]),
+    ],
+)
 def test_one_offs_run_their_commands_and_exit(services, name, commands):
     service = services[name]
     command = " ".join(service["command"])
@@ -168,11 +200,14 @@ def test_the_stage_is_set_against_both_services(services):
     assert services["monolith"]["environment"]["PAYMENTS_SERVICE_URL"] == payments_url
 
 
-@pytest.mark.parametrize("one_offs, service, context", [
-    (["migrate", "stage"], "monolith", ROOT),
-    (["catalog-migrate"], "catalog", ROOT / "extracted" / "catalog"),
-    (["payments-migrate"], "payments", ROOT / "extracted" / "payments"),
-])
+@pytest.mark.parametrize(
+    "one_offs, service, context",
+    [
+        (["migrate", "stage"], "monolith", ROOT),
+        (["catalog-migrate"], "catalog", ROOT / "extracted" / "catalog"),
+        (["payments-migrate"], "payments", ROOT / "extracted" / "payments"),
+    ],
+)
 def test_one_offs_run_their_service_s_image(services, one_offs, service, context):
     assert Path(services[service]["build"]["context"]) == context
     for name in one_offs:
@@ -211,8 +246,9 @@ def test_jaeger_is_the_v2_all_in_one_receiving_otlp_over_http(services):
     assert "4318" in services["jaeger"]["expose"]
 
 
-@pytest.mark.parametrize("name", ["migrate", "catalog-migrate", "payments-migrate", "stage", "monolith", "catalog",
-                                  "payments", "relay"])
+@pytest.mark.parametrize(
+    "name", ["migrate", "catalog-migrate", "payments-migrate", "stage", "monolith", "catalog", "payments", "relay"]
+)
 def test_every_django_process_sends_its_traces_to_jaeger(services, name):
     environment = services[name]["environment"]
     assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
@@ -222,7 +258,9 @@ def test_every_django_process_sends_its_traces_to_jaeger(services, name):
 
 def test_the_trace_sample_rate_comes_from_the_environment(docker_compose):
     overridden = load_services(docker_compose, TRACE_SAMPLE_RATE="0.1")
-    assert {overridden[name]["environment"]["TRACE_SAMPLE_RATE"] for name in ("monolith", "catalog", "payments")} == {"0.1"}
+    assert {overridden[name]["environment"]["TRACE_SAMPLE_RATE"] for name in ("monolith", "catalog", "payments")} == {
+        "0.1"
+    }
 
 
 @pytest.mark.parametrize("name, port", [("monolith", 8001), ("catalog", 8002), ("payments", 8003)])
@@ -233,38 +271,55 @@ def test_services_listen_on_the_contract_s_ports(services, name, port):
     assert f"{name}:{port}" in services["nginx"]["environment"].values()
 
 
-@pytest.mark.parametrize("name, database", [
-    ("monolith", "postgres"), ("catalog", "catalog-postgres"), ("payments", "payments-postgres"),
-])
+@pytest.mark.parametrize(
+    "name, database",
+    [
+        ("monolith", "postgres"),
+        ("catalog", "catalog-postgres"),
+        ("payments", "payments-postgres"),
+    ],
+)
 def test_each_service_has_its_own_postgres(services, name, database):
     url = urlsplit(services[name]["environment"]["DATABASE_URL"])
     postgres = services[database]["environment"]
     assert url.scheme in ("postgres", "postgresql")
     assert url.hostname == database and (url.port or 5432) == 5432
     assert (url.username, url.password, url.path.lstrip("/")) == (
-        postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"]
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+        postgres["POSTGRES_DB"],
     )
 
 
 def test_the_databases_are_separate(services):
     urls = [urlsplit(services[name]["environment"]["DATABASE_URL"]) for name in ("monolith", "catalog", "payments")]
     assert len({url.hostname for url in urls}) == 3 and len({url.path for url in urls}) == 3
-    volumes = [volume_mount(services[name]["volumes"][0])[0] for name in ("postgres", "catalog-postgres", "payments-postgres")]
+    volumes = [
+        volume_mount(services[name]["volumes"][0])[0] for name in ("postgres", "catalog-postgres", "payments-postgres")
+    ]
     assert len(set(volumes)) == 3
 
 
-@pytest.mark.parametrize("name, settings", [
-    ("monolith", "monolith.settings.local"), ("catalog", "catalog_service.settings.local"),
-    ("payments", "payments_service.settings.local"),
-])
+@pytest.mark.parametrize(
+    "name, settings",
+    [
+        ("monolith", "monolith.settings.local"),
+        ("catalog", "catalog_service.settings.local"),
+        ("payments", "payments_service.settings.local"),
+    ],
+)
 def test_services_run_the_local_settings_that_seed_the_demo_users(services, name, settings):
     # CONTRACT.md: the local run has admin/admin (and demo/demo); production settings never do.
     assert services[name]["environment"]["DJANGO_SETTINGS_MODULE"] == settings
 
 
-@pytest.mark.parametrize("service, variable", [
-    ("catalog", "CATALOG_SERVICE_TOKEN"), ("payments", "PAYMENTS_SERVICE_TOKEN"),
-])
+@pytest.mark.parametrize(
+    "service, variable",
+    [
+        ("catalog", "CATALOG_SERVICE_TOKEN"),
+        ("payments", "PAYMENTS_SERVICE_TOKEN"),
+    ],
+)
 def test_the_monolith_sends_the_token_the_service_expects(services, service, variable):
     token = services["monolith"]["environment"][variable]
     assert token == SECRETS[variable]
@@ -282,11 +337,27 @@ def test_each_project_has_a_secret_key_of_its_own_from_the_environment(services,
 @pytest.mark.parametrize("missing", run_secrets.NAMES)
 def test_compose_refuses_to_start_without_a_generated_secret(docker_compose, missing):
     # No working default in the file: without .env (`python -m shopctl.secrets .env`) nothing starts.
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-           **{name: value for name, value in SECRETS.items() if name != missing}}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **{name: value for name, value in SECRETS.items() if name != missing},
+    }
     result = subprocess.run(
-        [docker_compose, "--project-directory", str(ROOT), "--env-file", str(NO_ENV_FILE), "-f", str(COMPOSE_FILE), "config", "-q"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            docker_compose,
+            "--project-directory",
+            str(ROOT),
+            "--env-file",
+            str(NO_ENV_FILE),
+            "-f",
+            str(COMPOSE_FILE),
+            "config",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
     assert result.returncode != 0
@@ -334,8 +405,10 @@ def test_the_facade_addresses(services):
 # 20-envsubst-on-templates.sh does. The upstreams are local addresses: `nginx -t` resolves their
 # names, and `monolith`, `catalog` and `payments` exist only in Docker's network.
 LOCAL_ADDRESSES = {
-    "facade": "127.0.0.1:8080", "monolith": "127.0.0.1:8001",
-    "catalog": "127.0.0.1:8002", "payments": "127.0.0.1:8003",
+    "facade": "127.0.0.1:8080",
+    "monolith": "127.0.0.1:8001",
+    "catalog": "127.0.0.1:8002",
+    "payments": "127.0.0.1:8003",
 }
 IMAGE_ENVSUBST = r"""
 defined_envs=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print name } }" < /dev/null))
@@ -355,7 +428,10 @@ def image_config(tmp_path, stage):
         **nginx.LIMIT_DEFAULTS,  # as docker-compose.yml sets them (a test above checks)
     }
     result = subprocess.run(
-        ["sh", "-c", IMAGE_ENVSUBST, str(ROOT / "proxy" / "nginx.conf")], capture_output=True, text=True, env=env,
+        ["sh", "-c", IMAGE_ENVSUBST, str(ROOT / "proxy" / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=30,
     )
     assert result.returncode == 0, result.stderr
@@ -463,8 +539,11 @@ def test_grafana_provisions_the_prometheus_source_and_a_dashboard_that_uses_it(s
     expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     assert all(panel["datasource"]["uid"] == source["uid"] for panel in dashboard["panels"])
     # The staff page's figures: requests (the facade's and the Django processes'), 5xx, p50 and p95.
-    for metric in ("nginx_http_requests_total", "django_http_responses_before_middlewares_total",
-                   "django_http_responses_total_by_status_total",
-                   "django_http_requests_latency_including_middlewares_seconds_bucket"):
+    for metric in (
+        "nginx_http_requests_total",
+        "django_http_responses_before_middlewares_total",
+        "django_http_responses_total_by_status_total",
+        "django_http_requests_latency_including_middlewares_seconds_bucket",
+    ):
         assert any(metric in expression for expression in expressions), metric
     assert any("histogram_quantile(0.95" in expression for expression in expressions)

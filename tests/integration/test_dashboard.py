@@ -1,5 +1,6 @@
 """/staff/migration/: staff only; the stage, who serves each prefix, the last moves and each process,
 also when the services do not answer. (tests/e2e/test_live_traffic.py reads real traffic back.)"""
+
 from datetime import timedelta
 
 import pytest

@@ -7,6 +7,7 @@ the payments service answered its /ops/payments/ (every payment record). Sent he
 with the service token an attacker may know, it must be refused by the monolith, and the
 services' access logs must show that nothing reached their /ops/ or /admin/.
 """
+
 import http.client
 import json
 import uuid
@@ -33,13 +34,25 @@ def shop(tmp_path_factory):
     """(monolith, catalog, payments): the monolith at stage 2, both services trusting its token."""
     logs = tmp_path_factory.mktemp("forwarding")
     services = {"SERVICE_TOKENS": f"monolith={TOKEN}"}
-    with serve(CATALOG, port=free_port(), name="forwarding_catalog", log_dir=logs, env=services) as catalog, \
-            serve(PAYMENTS, port=free_port(), name="forwarding_payments", log_dir=logs, env=services) as payments:
-        env = {"CATALOG_SERVICE_URL": catalog.url, "PAYMENTS_SERVICE_URL": payments.url,
-               "CATALOG_SERVICE_TOKEN": TOKEN, "PAYMENTS_SERVICE_TOKEN": TOKEN}
+    with (
+        serve(CATALOG, port=free_port(), name="forwarding_catalog", log_dir=logs, env=services) as catalog,
+        serve(PAYMENTS, port=free_port(), name="forwarding_payments", log_dir=logs, env=services) as payments,
+    ):
+        env = {
+            "CATALOG_SERVICE_URL": catalog.url,
+            "PAYMENTS_SERVICE_URL": payments.url,
+            "CATALOG_SERVICE_TOKEN": TOKEN,
+            "PAYMENTS_SERVICE_TOKEN": TOKEN,
+        }
         at_stage_2 = ("from monolith.strangler.services import stage_record; stage_record(number=2)",)
-        with serve(MONOLITH, port=free_port(), name="forwarding_monolith", log_dir=logs, env=env,
-                   setup=lambda server: server.manage("shell", "-c", *at_stage_2)) as monolith:
+        with serve(
+            MONOLITH,
+            port=free_port(),
+            name="forwarding_monolith",
+            log_dir=logs,
+            env=env,
+            setup=lambda server: server.manage("shell", "-c", *at_stage_2),
+        ) as monolith:
             yield monolith, catalog, payments
 
 

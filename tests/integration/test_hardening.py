@@ -3,6 +3,7 @@ and the API's per-user throttle (issue 10), in the monolith.
 
 The services have the same tests for their copies of core/ (extracted/*/tests/test_hardening.py).
 """
+
 import base64
 import os
 import subprocess
@@ -114,7 +115,9 @@ def test_a_session_ends_at_logout_even_for_a_copy_of_its_cookie(db, customer):
     assert not response.wsgi_request.user.is_authenticated
 
 
-@pytest.mark.parametrize("path", ["/orders/", "/cart/", "/checkout/", "/accounts/login/", "/api/orders/", "/api/payments/"])
+@pytest.mark.parametrize(
+    "path", ["/orders/", "/cart/", "/checkout/", "/accounts/login/", "/api/orders/", "/api/payments/"]
+)
 def test_personal_pages_are_private_and_not_stored(db, customer, path):
     browser = Client()
     browser.login(username="demo", password="demo")

@@ -1,4 +1,5 @@
 """The shop's HTML pages: product list and page, the footer and headers every page carries, login and health."""
+
 import re
 
 import pytest
@@ -112,7 +113,17 @@ def test_page_links_keep_the_filters(client, many):
 
 @pytest.mark.parametrize(
     "page, shown",
-    [("abc", 1), ("0", 2), ("-1", 2), ("99999", 2), ("99999999999999999999", 2), (str(2**64), 2), ("\x00", 1), ("\u00b2", 1), ("", 1)],
+    [
+        ("abc", 1),
+        ("0", 2),
+        ("-1", 2),
+        ("99999", 2),
+        ("99999999999999999999", 2),
+        (str(2**64), 2),
+        ("\x00", 1),
+        ("\u00b2", 1),
+        ("", 1),
+    ],
 )
 def test_a_bad_page_number_shows_a_page_not_an_error(client, many, page, shown):
     response = client.get("/products/", {"page": page})
@@ -165,7 +176,14 @@ def test_an_out_of_stock_product_has_no_add_to_cart_form(client, shop):
 
 @pytest.mark.parametrize(
     "url",
-    ["/products/NOPE-1/", "/products/COF-3/", "/products/cof-1/", "/products/COF%001/", f"/products/{'A' * 40}/", "/no-such-page/"],
+    [
+        "/products/NOPE-1/",
+        "/products/COF-3/",
+        "/products/cof-1/",
+        "/products/COF%001/",
+        f"/products/{'A' * 40}/",
+        "/no-such-page/",
+    ],
 )
 def test_unknown_pages_are_the_404_page(client, shop, url):
     response = client.get(url)

@@ -3,14 +3,15 @@
 Each test starts its requests in threads, each with its own database connection,
 released together by a barrier so that they really overlap.
 """
+
 from decimal import Decimal
 
 import pytest
 
 from monolith.core.errors import Conflict
 from monolith.orders import services as orders
-from monolith.orders.owner import Owner
 from monolith.orders.models import Order, OrderPayment
+from monolith.orders.owner import Owner
 from monolith.payments import services as payments
 from monolith.payments.models import IdempotencyKey, Payment, Refund
 from tests.concurrency import run_concurrently
@@ -41,7 +42,11 @@ def place(product, quantity=1, owner=None):
 def test_concurrent_charges_with_one_key_make_one_payment_and_answer_alike(db):
     def create():
         return payments.payment_create(
-            idempotency_key="one-key", order_number="ORDER12345", amount=Decimal("12.50"), currency="EUR", card=dict(GOOD_CARD)
+            idempotency_key="one-key",
+            order_number="ORDER12345",
+            amount=Decimal("12.50"),
+            currency="EUR",
+            card=dict(GOOD_CARD),
         )
 
     results = run_concurrently([create] * THREADS)
@@ -59,7 +64,9 @@ def test_concurrent_charges_with_one_key_make_one_payment_and_answer_alike(db):
 def test_concurrent_pays_of_one_order_with_one_key_charge_once(product):
     order = place(product)
 
-    results = run_concurrently([lambda: orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key="double-click")] * THREADS)
+    results = run_concurrently(
+        [lambda: orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key="double-click")] * THREADS
+    )
 
     assert errors(results) == []
     assert Payment.objects.count() == 1
@@ -72,16 +79,20 @@ def test_concurrent_pays_of_one_order_with_one_key_charge_once(product):
 def test_concurrent_pays_of_one_order_with_different_keys_charge_once(product):
     order = place(product, quantity=2)
 
-    results = run_concurrently([
-        (lambda key=f"key-{i}": orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key=key))
-        for i in range(THREADS)
-    ])
+    results = run_concurrently(
+        [
+            (lambda key=f"key-{i}": orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key=key))
+            for i in range(THREADS)
+        ]
+    )
 
     assert [result.payment.status for result in oks(results)] == ["succeeded"]
     refused = errors(results)
     assert len(refused) == THREADS - 1
     # Refused while the first attempt is being settled, or once it is paid.
-    assert all(isinstance(exc, Conflict) and exc.code in ("payment_pending", "order_not_payable") for exc in refused), refused
+    assert all(isinstance(exc, Conflict) and exc.code in ("payment_pending", "order_not_payable") for exc in refused), (
+        refused
+    )
     assert Payment.objects.count() == 1
     assert Payment.objects.get().status == "succeeded"
     assert Order.objects.get().status == "paid"
@@ -94,8 +105,11 @@ def test_a_double_submitted_checkout_places_one_order(product):
 
     def submit():
         return orders.order_place(
-            owner=owner, email="ada@example.com", shipping=SHIPPING,
-            lines=[{"sku": product.sku, "quantity": 2}], idempotency_key="checkout:form-1",
+            owner=owner,
+            email="ada@example.com",
+            shipping=SHIPPING,
+            lines=[{"sku": product.sku, "quantity": 2}],
+            idempotency_key="checkout:form-1",
         )
 
     results = run_concurrently([submit] * THREADS)
@@ -106,10 +120,13 @@ def test_a_double_submitted_checkout_places_one_order(product):
     assert product.stock == 3
 
 
-
 def succeeded_payment():
     outcome = payments.payment_create(
-        idempotency_key="charge", order_number="ORDER12345", amount=Decimal("12.50"), currency="EUR", card=dict(GOOD_CARD)
+        idempotency_key="charge",
+        order_number="ORDER12345",
+        amount=Decimal("12.50"),
+        currency="EUR",
+        card=dict(GOOD_CARD),
     )
     return outcome.payment.id
 
@@ -117,9 +134,10 @@ def succeeded_payment():
 def test_concurrent_refunds_with_one_key_refund_once(db):
     payment_id = succeeded_payment()
 
-    results = run_concurrently([
-        lambda: payments.refund_create(payment_id=payment_id, amount=Decimal("5.00"), idempotency_key="refund-1")
-    ] * THREADS)
+    results = run_concurrently(
+        [lambda: payments.refund_create(payment_id=payment_id, amount=Decimal("5.00"), idempotency_key="refund-1")]
+        * THREADS
+    )
 
     assert errors(results) == []
     assert Refund.objects.count() == 1
@@ -130,10 +148,16 @@ def test_concurrent_refunds_with_one_key_refund_once(db):
 def test_concurrent_refunds_never_refund_more_than_was_paid(db):
     payment_id = succeeded_payment()
 
-    results = run_concurrently([
-        (lambda key=f"refund-{i}": payments.refund_create(payment_id=payment_id, amount=Decimal("5.00"), idempotency_key=key))
-        for i in range(THREADS)
-    ])
+    results = run_concurrently(
+        [
+            (
+                lambda key=f"refund-{i}": payments.refund_create(
+                    payment_id=payment_id, amount=Decimal("5.00"), idempotency_key=key
+                )
+            )
+            for i in range(THREADS)
+        ]
+    )
 
     assert len(oks(results)) == 2  # 2 x 5.00 of 12.50; a third would be too much
     assert all(exc.field == "amount" and exc.status_code == 400 for exc in errors(results)), errors(results)

@@ -5,6 +5,7 @@ No cluster: `kubectl kustomize` renders, kubernetes-validate checks each object 
 OpenAPI schemas it ships. The rendering command is the one docs/kubernetes.md and the `stage`
 script use.
 """
+
 import re
 import shutil
 import subprocess
@@ -175,8 +176,11 @@ def test_each_database_is_reachable_by_its_own_deployable_only(overlay):
     policies = by_kind(objects, "NetworkPolicy")
     assert policies["default-deny-ingress"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     for owner in ("monolith", "catalog", "payments"):
-        [policy] = [p for p in policies.values() if p["spec"]["podSelector"].get("matchLabels", {}).get(
-            "app.kubernetes.io/name") == f"{owner}-postgres"]
+        [policy] = [
+            p
+            for p in policies.values()
+            if p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == f"{owner}-postgres"
+        ]
         selectors, anyone = _allowed_labels(policy)
         assert not anyone
         for labels in selectors:
@@ -191,8 +195,11 @@ def test_only_the_facade_and_the_monoliths_pods_reach_the_services(overlay):
     _, objects = overlay
     policies = by_kind(objects, "NetworkPolicy")
     for service in ("catalog", "payments", "monolith"):
-        [policy] = [p for p in policies.values()
-                    if p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == service]
+        [policy] = [
+            p
+            for p in policies.values()
+            if p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == service
+        ]
         selectors, anyone = _allowed_labels(policy)
         assert not anyone
         for labels in selectors:
@@ -205,8 +212,10 @@ def test_every_server_has_probes_resources_an_autoscaler_and_a_disruption_budget
     _, objects = overlay
     deployments = by_kind(objects, "Deployment")
     autoscaled = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind(objects, "HorizontalPodAutoscaler").values()}
-    budgeted = {p["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
-                for p in by_kind(objects, "PodDisruptionBudget").values()}
+    budgeted = {
+        p["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+        for p in by_kind(objects, "PodDisruptionBudget").values()
+    }
     services = by_kind(objects, "Service")
     for name in ("facade", "monolith", "catalog", "payments"):
         [container] = deployments[name]["spec"]["template"]["spec"]["containers"]

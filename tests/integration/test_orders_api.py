@@ -1,4 +1,5 @@
 """The orders API, /api/orders/: place, read, pay and cancel an order, and bad input that must never be a 500."""
+
 import re
 from decimal import Decimal
 
@@ -33,9 +34,17 @@ def assert_json_error(response, status):
 def test_placing_an_order_keeps_names_and_prices_as_they_were_when_ordered(api, product, make_product):
     make_product("TEA-0001", price="4.00", stock=10, name="Green Tea")
 
-    response = api.post("/api/orders/", {**ORDER, "lines": [
-        {"sku": "COF-0001", "quantity": 2}, {"sku": "TEA-0001", "quantity": 3},
-    ]}, format="json")
+    response = api.post(
+        "/api/orders/",
+        {
+            **ORDER,
+            "lines": [
+                {"sku": "COF-0001", "quantity": 2},
+                {"sku": "TEA-0001", "quantity": 3},
+            ],
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     order = response.json()
@@ -47,7 +56,13 @@ def test_placing_an_order_keeps_names_and_prices_as_they_were_when_ordered(api, 
     assert order["payments"] == []
     ordered = [{k: line[k] for k in ("sku", "name", "unit_price", "quantity", "line_total")} for line in order["lines"]]
     assert ordered == [
-        {"sku": "COF-0001", "name": "Harbour Espresso Beans", "unit_price": "12.50", "quantity": 2, "line_total": "25.00"},
+        {
+            "sku": "COF-0001",
+            "name": "Harbour Espresso Beans",
+            "unit_price": "12.50",
+            "quantity": 2,
+            "line_total": "25.00",
+        },
         {"sku": "TEA-0001", "name": "Green Tea", "unit_price": "4.00", "quantity": 3, "line_total": "12.00"},
     ]
 
@@ -61,16 +76,28 @@ def test_placing_an_order_keeps_names_and_prices_as_they_were_when_ordered(api, 
 def test_placing_an_order_reserves_its_stock(api, product, make_product):
     make_product("TEA-0001", stock=10)
 
-    api.post("/api/orders/", {**ORDER, "lines": [{"sku": "COF-0001", "quantity": 2}, {"sku": "TEA-0001", "quantity": 3}]}, format="json")
+    api.post(
+        "/api/orders/",
+        {**ORDER, "lines": [{"sku": "COF-0001", "quantity": 2}, {"sku": "TEA-0001", "quantity": 3}]},
+        format="json",
+    )
 
     assert stock("COF-0001") == 3
     assert stock("TEA-0001") == 7
 
 
 def test_lines_for_the_same_sku_are_added_up(api, product):
-    response = api.post("/api/orders/", {**ORDER, "lines": [
-        {"sku": "COF-0001", "quantity": 1}, {"sku": "COF-0001", "quantity": 2},
-    ]}, format="json")
+    response = api.post(
+        "/api/orders/",
+        {
+            **ORDER,
+            "lines": [
+                {"sku": "COF-0001", "quantity": 1},
+                {"sku": "COF-0001", "quantity": 2},
+            ],
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     assert [(line["sku"], line["quantity"]) for line in response.json()["lines"]] == [("COF-0001", 3)]
@@ -82,9 +109,18 @@ def test_a_short_line_is_409_naming_the_short_skus_and_nothing_is_reserved(api, 
     make_product("TEA-0001", stock=1)
     make_product("TEA-0002", stock=0)
 
-    response = api.post("/api/orders/", {**ORDER, "lines": [
-        {"sku": "COF-0001", "quantity": 2}, {"sku": "TEA-0002", "quantity": 1}, {"sku": "TEA-0001", "quantity": 2},
-    ]}, format="json")
+    response = api.post(
+        "/api/orders/",
+        {
+            **ORDER,
+            "lines": [
+                {"sku": "COF-0001", "quantity": 2},
+                {"sku": "TEA-0002", "quantity": 1},
+                {"sku": "TEA-0001", "quantity": 2},
+            ],
+        },
+        format="json",
+    )
 
     body = assert_json_error(response, 409)
     assert body["code"] == "insufficient_stock"
@@ -99,9 +135,17 @@ def test_a_short_line_is_409_naming_the_short_skus_and_nothing_is_reserved(api, 
 def test_an_unknown_or_inactive_sku_is_400_naming_lines(api, product, make_product, unknown):
     make_product("OLD-0001", is_active=False)
 
-    response = api.post("/api/orders/", {**ORDER, "lines": [
-        {"sku": "COF-0001", "quantity": 1}, {"sku": unknown, "quantity": 1},
-    ]}, format="json")
+    response = api.post(
+        "/api/orders/",
+        {
+            **ORDER,
+            "lines": [
+                {"sku": "COF-0001", "quantity": 1},
+                {"sku": unknown, "quantity": 1},
+            ],
+        },
+        format="json",
+    )
 
     body = assert_json_error(response, 400)
     assert "lines" in body
@@ -170,7 +214,9 @@ def test_a_signed_in_customer_replays_with_basic_auth_across_sessions(product, c
 # Who may see an order
 
 
-def test_an_anonymous_order_is_visible_to_its_session_and_staff_only(api, product, customer_api, staff_api, place_order):
+def test_an_anonymous_order_is_visible_to_its_session_and_staff_only(
+    api, product, customer_api, staff_api, place_order
+):
     number = place_order([{"sku": "COF-0001", "quantity": 1}])["number"]
 
     assert api.get(f"/api/orders/{number}/").status_code == 200
@@ -180,7 +226,9 @@ def test_an_anonymous_order_is_visible_to_its_session_and_staff_only(api, produc
         assert body["code"] == "not_found"
 
 
-def test_a_customers_order_is_visible_to_that_customer_on_any_session(customer, customer_api, product, place_order, api, staff_api):
+def test_a_customers_order_is_visible_to_that_customer_on_any_session(
+    customer, customer_api, product, place_order, api, staff_api
+):
     number = place_order([{"sku": "COF-0001", "quantity": 1}], client=customer_api)["number"]
 
     other_session = APIClient()
@@ -231,7 +279,9 @@ def test_paying_with_a_good_card_marks_the_order_paid_and_keeps_the_stock_taken(
     assert StockReservation.objects.get().status == "committed"
 
 
-@pytest.mark.parametrize(("card", "failure_code"), [(DECLINED_CARD, "card_declined"), (NO_FUNDS_CARD, "insufficient_funds")])
+@pytest.mark.parametrize(
+    ("card", "failure_code"), [(DECLINED_CARD, "card_declined"), (NO_FUNDS_CARD, "insufficient_funds")]
+)
 def test_a_declined_card_is_402_and_releases_the_stock(api, product, place_order, new_key, card, failure_code):
     order = place_order([{"sku": "COF-0001", "quantity": 2}])
     assert stock("COF-0001") == 3
@@ -283,7 +333,8 @@ def release_as_staff(staff_api, number, attempt=1):
 
 
 def test_paying_an_order_whose_stock_was_released_reserves_it_again_first(
-        api, staff_api, product, place_order, new_key):
+    api, staff_api, product, place_order, new_key
+):
     order = place_order([{"sku": "COF-0001", "quantity": 2}])
     release_as_staff(staff_api, order["number"])
     assert stock("COF-0001") == 5  # the fault: the order awaits payment, and holds nothing
@@ -299,7 +350,8 @@ def test_paying_an_order_whose_stock_was_released_reserves_it_again_first(
 
 
 def test_paying_an_order_whose_released_stock_is_gone_is_409_and_charges_nothing(
-        api, staff_api, product, place_order, new_key):
+    api, staff_api, product, place_order, new_key
+):
     order = place_order([{"sku": "COF-0001", "quantity": 2}])
     release_as_staff(staff_api, order["number"])
     place_order([{"sku": "COF-0001", "quantity": 4}], client=APIClient())  # someone else buys it
@@ -398,7 +450,9 @@ def test_paying_without_an_idempotency_key_is_400_naming_the_header(api, product
 def test_a_malformed_idempotency_key_is_400_naming_the_header(api, product, place_order, key):
     order = place_order([{"sku": "COF-0001", "quantity": 1}])
 
-    response = api.post(f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    response = api.post(
+        f"/api/orders/{order['number']}/pay/", {"card": GOOD_CARD}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
 
     assert "Idempotency-Key" in assert_json_error(response, 400)
     assert not Payment.objects.exists()
@@ -441,9 +495,17 @@ def test_the_same_key_with_another_card_is_422(api, product, place_order, new_ke
 def test_lines_for_one_sku_added_up_past_1000_are_400_naming_lines_and_the_sku(api, product, make_product, quantities):
     make_product("TEA-0001", stock=20_000)
 
-    response = api.post("/api/orders/", {**ORDER, "lines": [
-        {"sku": "COF-0001", "quantity": 1}, *({"sku": "TEA-0001", "quantity": q} for q in quantities),
-    ]}, format="json")
+    response = api.post(
+        "/api/orders/",
+        {
+            **ORDER,
+            "lines": [
+                {"sku": "COF-0001", "quantity": 1},
+                *({"sku": "TEA-0001", "quantity": q} for q in quantities),
+            ],
+        },
+        format="json",
+    )
 
     body = assert_json_error(response, 400)
     assert "TEA-0001" in " ".join(body["lines"]) and "1000" in " ".join(body["lines"]), body
@@ -456,8 +518,11 @@ def test_lines_for_one_sku_added_up_past_1000_are_400_naming_lines_and_the_sku(a
 def test_lines_for_one_sku_added_up_to_1000_are_an_order(api, make_product):
     make_product("TEA-0001", stock=1000)
 
-    response = api.post("/api/orders/", {**ORDER, "lines": [{"sku": "TEA-0001", "quantity": 400},
-                                                         {"sku": "TEA-0001", "quantity": 600}]}, format="json")
+    response = api.post(
+        "/api/orders/",
+        {**ORDER, "lines": [{"sku": "TEA-0001", "quantity": 400}, {"sku": "TEA-0001", "quantity": 600}]},
+        format="json",
+    )
 
     assert response.status_code == 201, response.content
     assert stock("TEA-0001") == 0
@@ -525,14 +590,18 @@ def test_bad_order_input_is_400_naming_the_field(api, product, body, field):
     assert stock("COF-0001") == 5
 
 
-@pytest.mark.parametrize("raw", [
-    b'{"email": ',
-    b"\xff\xfe\x00",
-    b"[1, 2",
-    b'{"lines": NaN}',
-    b"\x00" * 100,
-    b'{"lines": [{"sku": "COF-0001", "quantity": ' + b"9" * 5000 + b"}]}",  # past Python's int-from-text limit
-], ids=["truncated", "not UTF-8", "unclosed list", "NaN", "NUL bytes", "5000-digit number"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"email": ',
+        b"\xff\xfe\x00",
+        b"[1, 2",
+        b'{"lines": NaN}',
+        b"\x00" * 100,
+        b'{"lines": [{"sku": "COF-0001", "quantity": ' + b"9" * 5000 + b"}]}",  # past Python's int-from-text limit
+    ],
+    ids=["truncated", "not UTF-8", "unclosed list", "NaN", "NUL bytes", "5000-digit number"],
+)
 def test_malformed_json_is_400(api, product, raw):
     response = api.post("/api/orders/", raw, content_type="application/json")
 
@@ -573,7 +642,9 @@ BAD_CARDS = {
 def test_bad_card_input_on_pay_is_400_naming_the_field(api, product, place_order, new_key, card, field):
     order = place_order([{"sku": "COF-0001", "quantity": 1}])
 
-    response = api.post(f"/api/orders/{order['number']}/pay/", {"card": card}, format="json", headers={"Idempotency-Key": new_key()})
+    response = api.post(
+        f"/api/orders/{order['number']}/pay/", {"card": card}, format="json", headers={"Idempotency-Key": new_key()}
+    )
 
     body = assert_json_error(response, 400)
     assert "card" in body
@@ -583,17 +654,20 @@ def test_bad_card_input_on_pay_is_400_naming_the_field(api, product, place_order
     assert api.get(f"/api/orders/{order['number']}/").json()["status"] == "pending_payment"
 
 
-@pytest.mark.parametrize("path", [
-    "/api/orders/ZZZZZZZZZZ/",
-    "/api/orders/ZZZZZZZZZZ/cancel/",
-    "/api/orders/abcdefghij/",
-    "/api/orders/%00/",
-    "/api/orders/ABC%20DEF/",
-    "/api/orders/ABC-DEF/",
-    "/api/orders/" + "A" * 17 + "/",
-    "/api/orders/" + "A" * 10_000 + "/",
-    "/api/orders/%E2%98%83/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/orders/ZZZZZZZZZZ/",
+        "/api/orders/ZZZZZZZZZZ/cancel/",
+        "/api/orders/abcdefghij/",
+        "/api/orders/%00/",
+        "/api/orders/ABC%20DEF/",
+        "/api/orders/ABC-DEF/",
+        "/api/orders/" + "A" * 17 + "/",
+        "/api/orders/" + "A" * 10_000 + "/",
+        "/api/orders/%E2%98%83/",
+    ],
+)
 def test_an_unknown_or_malformed_order_number_is_a_json_404(api, product, path):
     method = api.post if path.endswith("cancel/") else api.get
 

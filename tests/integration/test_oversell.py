@@ -10,8 +10,8 @@ from django.db.models import Sum
 from monolith.catalog.models import Product, StockReservationLine
 from monolith.core.errors import Conflict
 from monolith.orders import services as orders
-from monolith.orders.owner import Owner
 from monolith.orders.models import Order
+from monolith.orders.owner import Owner
 from monolith.payments.models import Payment
 from tests.concurrency import run_concurrently
 from tests.conftest import DECLINED_CARD, GOOD_CARD, SHIPPING
@@ -23,7 +23,10 @@ SHOPPERS = 8
 
 def checkout(shopper, lines):
     return lambda: orders.order_place(
-        owner=Owner(shopper_id=f"shopper-{shopper}"), email=f"shopper{shopper}@example.com", shipping=SHIPPING, lines=lines
+        owner=Owner(shopper_id=f"shopper-{shopper}"),
+        email=f"shopper{shopper}@example.com",
+        shipping=SHIPPING,
+        lines=lines,
     )
 
 
@@ -41,13 +44,20 @@ def assert_short(refused, skus):
 
 
 def held(sku):
-    return StockReservationLine.objects.filter(product__sku=sku, reservation__status="held").aggregate(n=Sum("quantity"))["n"] or 0
+    return (
+        StockReservationLine.objects.filter(product__sku=sku, reservation__status="held").aggregate(n=Sum("quantity"))[
+            "n"
+        ]
+        or 0
+    )
 
 
 def test_the_last_items_go_to_exactly_as_many_shoppers(make_product):
     make_product("COF-0001", stock=3)
 
-    placed, refused = split(run_concurrently([checkout(i, [{"sku": "COF-0001", "quantity": 1}]) for i in range(SHOPPERS)]))
+    placed, refused = split(
+        run_concurrently([checkout(i, [{"sku": "COF-0001", "quantity": 1}]) for i in range(SHOPPERS)])
+    )
 
     assert len(placed) == 3
     assert len(refused) == SHOPPERS - 3
@@ -60,7 +70,9 @@ def test_the_last_items_go_to_exactly_as_many_shoppers(make_product):
 def test_an_order_that_does_not_fit_takes_nothing(make_product):
     make_product("COF-0001", stock=5)
 
-    placed, refused = split(run_concurrently([checkout(i, [{"sku": "COF-0001", "quantity": 2}]) for i in range(SHOPPERS)]))
+    placed, refused = split(
+        run_concurrently([checkout(i, [{"sku": "COF-0001", "quantity": 2}]) for i in range(SHOPPERS)])
+    )
 
     assert len(placed) == 2
     assert_short(refused, ["COF-0001"])
@@ -73,9 +85,9 @@ def test_orders_for_the_same_products_in_any_line_order_neither_oversell_nor_dea
     make_product("TEA-0001", stock=10)
     forwards = [{"sku": "COF-0001", "quantity": 1}, {"sku": "TEA-0001", "quantity": 1}]
 
-    placed, refused = split(run_concurrently([
-        checkout(i, forwards if i % 2 else list(reversed(forwards))) for i in range(SHOPPERS)
-    ]))
+    placed, refused = split(
+        run_concurrently([checkout(i, forwards if i % 2 else list(reversed(forwards))) for i in range(SHOPPERS)])
+    )
 
     assert len(placed) == 3
     assert_short(refused, ["COF-0001"])
@@ -93,10 +105,14 @@ def test_retries_after_a_decline_race_for_the_last_item_fairly(make_product):
     product.refresh_from_db()
     assert product.stock == 1
 
-    paid, refused = split(run_concurrently([
-        (lambda order=order: orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key="retry"))
-        for order in declined
-    ]))
+    paid, refused = split(
+        run_concurrently(
+            [
+                (lambda order=order: orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key="retry"))
+                for order in declined
+            ]
+        )
+    )
 
     assert [result.payment.status for result in paid] == ["succeeded"]
     assert_short(refused, ["COF-0001"])
@@ -111,10 +127,12 @@ def test_a_cancel_racing_a_payment_leaves_stock_that_matches_the_winner(make_pro
     product = make_product("COF-0001", stock=5)
     order = checkout(0, [{"sku": "COF-0001", "quantity": 2}])()
 
-    results = run_concurrently([
-        lambda: orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key="pay"),
-        lambda: orders.order_cancel(order=order),
-    ])
+    results = run_concurrently(
+        [
+            lambda: orders.order_pay(order=order, card=dict(GOOD_CARD), idempotency_key="pay"),
+            lambda: orders.order_cancel(order=order),
+        ]
+    )
 
     (pay_outcome, _), (cancel_outcome, _) = results
     assert sorted([pay_outcome, cancel_outcome]) == ["error", "ok"], results  # exactly one wins

@@ -4,6 +4,7 @@ The catalog service is played by the monolith itself under gunicorn (it serves /
 at stage 0), on a database of its own seeded with the rows each test seeds into the test
 database, so the two catalogs agree until a test changes one behind the other's back.
 """
+
 import dataclasses
 import io
 import socket
@@ -37,14 +38,41 @@ def seed_catalog():
     """Two categories and five products, the same in both databases (updated_at aside: it is not compared)."""
     coffee = Category.objects.create(slug="coffee", name="Coffee", description="Beans.")
     tea = Category.objects.create(slug="tea", name="Tea", description="Leaves.")
-    Product.objects.bulk_create([
-        Product(sku="COF-0001", name="Harbour Roast", slug="harbour-roast", category=coffee, price=Decimal("12.50"), stock=5),
-        Product(sku="COF-0002", name="Alpine Roast", slug="alpine-roast", category=coffee, price=Decimal("9.00"), stock=0),
-        Product(sku="COF-0003", name="Retired Roast", slug="retired-roast", category=coffee, price=Decimal("7.00"),
-                stock=3, is_active=False),
-        Product(sku="TEA-0001", name="Meadow Sencha", slug="meadow-sencha", category=tea, price=Decimal("6.25"), stock=8),
-        Product(sku="TEA-0002", name="Copper Oolong", slug="copper-oolong", category=tea, price=Decimal("8.75"), stock=2),
-    ])
+    Product.objects.bulk_create(
+        [
+            Product(
+                sku="COF-0001",
+                name="Harbour Roast",
+                slug="harbour-roast",
+                category=coffee,
+                price=Decimal("12.50"),
+                stock=5,
+            ),
+            Product(
+                sku="COF-0002",
+                name="Alpine Roast",
+                slug="alpine-roast",
+                category=coffee,
+                price=Decimal("9.00"),
+                stock=0,
+            ),
+            Product(
+                sku="COF-0003",
+                name="Retired Roast",
+                slug="retired-roast",
+                category=coffee,
+                price=Decimal("7.00"),
+                stock=3,
+                is_active=False,
+            ),
+            Product(
+                sku="TEA-0001", name="Meadow Sencha", slug="meadow-sencha", category=tea, price=Decimal("6.25"), stock=8
+            ),
+            Product(
+                sku="TEA-0002", name="Copper Oolong", slug="copper-oolong", category=tea, price=Decimal("8.75"), stock=2
+            ),
+        ]
+    )
 
 
 def seed_peer():
@@ -55,11 +83,22 @@ def seed_peer():
 @pytest.fixture(scope="module")
 def peer(tmp_path_factory):
     def setup(server):
-        server.manage("shell", "--verbosity", "0", "--command",
-                      "from tests.integration.test_parallel_run import seed_peer; seed_peer()")
+        server.manage(
+            "shell",
+            "--verbosity",
+            "0",
+            "--command",
+            "from tests.integration.test_parallel_run import seed_peer; seed_peer()",
+        )
 
-    with serve(MONOLITH, port=PEER_PORT, name="shadow_peer", log_dir=tmp_path_factory.mktemp("shadow-peer"),
-               env={"SERVICE_TOKENS": f"monolith={PEER_TOKEN}"}, setup=setup) as server:
+    with serve(
+        MONOLITH,
+        port=PEER_PORT,
+        name="shadow_peer",
+        log_dir=tmp_path_factory.mktemp("shadow-peer"),
+        env={"SERVICE_TOKENS": f"monolith={PEER_TOKEN}"},
+        setup=setup,
+    ) as server:
         yield server
 
 
@@ -86,7 +125,9 @@ def twin(peer):
         response = peer.api.post(f"{peer.url}/api/catalog/products/", json=body, timeout=5)
         assert response.status_code == 201, response.text
         made.append(sku)
-        Product.objects.create(**{**body, "slug": response.json()["slug"], "category": Category.objects.get(slug="coffee")})
+        Product.objects.create(
+            **{**body, "slug": response.json()["slug"], "category": Category.objects.get(slug="coffee")}
+        )
         return sku
 
     yield make
@@ -99,7 +140,7 @@ def closed_url():
     """The address of a catalog service that is stopped: a port the system just gave out and nobody listens on."""
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
-        address = "127.0.0.1:{}".format(spare.getsockname()[1])
+        address = f"127.0.0.1:{spare.getsockname()[1]}"
     assert not listening(address)
     return f"http://{address}"
 
@@ -123,7 +164,9 @@ def test_equal_catalogs_record_nothing_and_the_remote_is_asked(shadow, peer):
 
     assert list(ShadowDifference.objects.values_list("method", "fields")) == []
     # The peer saw this request's reads, under its request id: the shadow really asked.
-    lines = peer.log_lines_with(f"request_id={request_id}", until=lambda line: "/api/catalog/products/COF-0001/" in line)
+    lines = peer.log_lines_with(
+        f"request_id={request_id}", until=lambda line: "/api/catalog/products/COF-0001/" in line
+    )
     assert any('"GET /api/catalog/products/COF-0001/' in line for line in lines), peer.log()[-2000:]
     assert any('"GET /api/catalog/categories/' in line for line in lines)
 
@@ -137,13 +180,19 @@ def test_updated_at_is_not_compared(shadow):
 
 
 def test_products_by_sku_compare_whatever_their_order_and_a_list_compares_its_order_too():
-    first, second = (ProductInfo(sku, sku, sku.lower(), "", "tea", Decimal("1.00"), "EUR", 1, True, timezone.now())
-                     for sku in ("TEA-0001", "TEA-0002"))
+    first, second = (
+        ProductInfo(sku, sku, sku.lower(), "", "tea", Decimal("1.00"), "EUR", 1, True, timezone.now())
+        for sku in ("TEA-0001", "TEA-0002")
+    )
     cheaper = dataclasses.replace(second, price=Decimal("0.50"), updated_at=timezone.now())
 
     assert differences({"TEA-0001": first, "TEA-0002": second}, {"TEA-0002": second, "TEA-0001": first}) == []
-    assert differences([first, second], [second, first]) == [("items", ["TEA-0001", "TEA-0002"], ["TEA-0002", "TEA-0001"])]
-    assert differences({"TEA-0002": second}, {"TEA-0002": cheaper}) == [("[TEA-0002].price", Decimal("1.00"), Decimal("0.50"))]
+    assert differences([first, second], [second, first]) == [
+        ("items", ["TEA-0001", "TEA-0002"], ["TEA-0002", "TEA-0001"])
+    ]
+    assert differences({"TEA-0002": second}, {"TEA-0002": cheaper}) == [
+        ("[TEA-0002].price", Decimal("1.00"), Decimal("0.50"))
+    ]
 
 
 # Different catalogs: recorded, and the shopper sees the local one
@@ -169,8 +218,9 @@ def test_a_changed_price_is_a_mismatch_naming_the_field_and_the_page_shows_the_l
 
 def test_a_list_names_the_product_and_field_that_differ(shadow, peer, twin):
     sku = twin(price="5.00", stock=4)
-    peer.api.patch(f"{peer.url}/api/catalog/products/{sku}/", json={"name": "Renamed", "stock": 1},
-                   timeout=5).raise_for_status()
+    peer.api.patch(
+        f"{peer.url}/api/catalog/products/{sku}/", json={"name": "Renamed", "stock": 1}, timeout=5
+    ).raise_for_status()
 
     assert get("/products/?category=coffee").status_code == 200
 
@@ -181,8 +231,14 @@ def test_a_list_names_the_product_and_field_that_differ(shadow, peer, twin):
 
 
 def test_a_product_missing_on_one_side_is_a_mismatch_of_error_against_value(shadow):
-    Product.objects.create(sku="LOC-0001", name="Local only", slug="local-only", category=Category.objects.get(slug="tea"),
-                           price=Decimal("3.00"), stock=1)
+    Product.objects.create(
+        sku="LOC-0001",
+        name="Local only",
+        slug="local-only",
+        category=Category.objects.get(slug="tea"),
+        price=Decimal("3.00"),
+        stock=1,
+    )
 
     assert get("/products/LOC-0001/").status_code == 200
 
@@ -250,11 +306,19 @@ def test_a_stopped_catalog_service_is_a_remote_error_and_pages_are_served_from_l
 
 
 def record(method="product", kind="mismatch", minutes_ago=0):
-    difference = ShadowDifference.objects.create(method=method, arguments={"sku": "COF-0001"}, kind=kind,
-                                                 fields=["price"], local_value={"price": "5.00"},
-                                                 remote_value={"price": "7.00"}, request_id="rid-1")
+    difference = ShadowDifference.objects.create(
+        method=method,
+        arguments={"sku": "COF-0001"},
+        kind=kind,
+        fields=["price"],
+        local_value={"price": "5.00"},
+        remote_value={"price": "7.00"},
+        request_id="rid-1",
+    )
     if minutes_ago:
-        ShadowDifference.objects.filter(pk=difference.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
+        ShadowDifference.objects.filter(pk=difference.pk).update(
+            created_at=timezone.now() - timedelta(minutes=minutes_ago)
+        )
     return difference
 
 
@@ -270,8 +334,8 @@ def test_the_staff_page_lists_the_differences_with_counts(staff_user, shadow, pe
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<td>product</td><td>mismatch</td><td class=\"num\">1</td>" in page
-    assert "<td>categories</td><td>remote_error</td><td class=\"num\">1</td>" in page
+    assert '<td>product</td><td>mismatch</td><td class="num">1</td>' in page
+    assert '<td>categories</td><td>remote_error</td><td class="num">1</td>' in page
     assert sku in page and "7.00" in page and ">price<" in page
 
 
@@ -300,7 +364,9 @@ def test_the_report_counts_by_method_and_kind(db):
 
     lines = out.getvalue().splitlines()
     assert [line.split() for line in lines[:-1]] == [
-        ["categories", "mismatch", "1"], ["product", "mismatch", "2"], ["products", "remote_error", "1"],
+        ["categories", "mismatch", "1"],
+        ["product", "mismatch", "2"],
+        ["products", "remote_error", "1"],
     ]
     assert lines[-1] == "4 differences in all."
 

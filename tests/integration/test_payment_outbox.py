@@ -1,6 +1,7 @@
 """Paying an order at stage 2: the attempt is recorded (the outbox) before it is delivered to a
 real payments service, and a payment the service cannot settle now is settled later by the
 relay with the same idempotency key: no order lost, no card charged twice, stock released on a decline."""
+
 import io
 from datetime import timedelta
 from decimal import Decimal
@@ -24,8 +25,13 @@ TOKEN = "outbox-test-token"
 
 @pytest.fixture(scope="module")
 def payments_service(tmp_path_factory):
-    with serve(PAYMENTS, port=free_port(), name="payments_outbox", log_dir=tmp_path_factory.mktemp("payments-outbox"),
-               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}) as server:
+    with serve(
+        PAYMENTS,
+        port=free_port(),
+        name="payments_outbox",
+        log_dir=tmp_path_factory.mktemp("payments-outbox"),
+        env={"SERVICE_TOKENS": f"monolith={TOKEN}"},
+    ) as server:
         yield server
 
 
@@ -41,28 +47,41 @@ def stage2(transactional_db, payments_service, settings):
     database.close()
     faults(payments_service)  # none
     category = catalog_services.category_create(slug="beans", name="Beans")
-    catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
+    catalog_services.product_create(
+        sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10
+    )
     with wiring.override():  # the payments adapter built afresh, from these settings
         yield payments_service
 
 
 def faults(service, **values):
-    changed = requests.put(f"{service.url}/ops/faults/", headers={"Authorization": f"Bearer {TOKEN}"},
-                           json={"latency_ms": 0, "error_rate": 0, "timeout_after_charge_ms": 0, **values}, timeout=5)
+    changed = requests.put(
+        f"{service.url}/ops/faults/",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"latency_ms": 0, "error_rate": 0, "timeout_after_charge_ms": 0, **values},
+        timeout=5,
+    )
     assert changed.status_code == 200, changed.text
 
 
 def charges(service, number):
     """The payments the service holds for an order, by status."""
-    listed = requests.get(f"{service.url}/api/payments/", params={"order_number": number},
-                          headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    listed = requests.get(
+        f"{service.url}/api/payments/",
+        params={"order_number": number},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=5,
+    )
     assert listed.status_code == 200, listed.text
     return sorted(payment["status"] for payment in listed.json()["results"])
 
 
 def place(client, quantity=2):
-    order = client.post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING,
-                                          "lines": [{"sku": "PAY-0001", "quantity": quantity}]}, format="json")
+    order = client.post(
+        "/api/orders/",
+        {"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": "PAY-0001", "quantity": quantity}]},
+        format="json",
+    )
     assert order.status_code == 201, order.content
     return order.json()["number"]
 
@@ -156,8 +175,11 @@ def test_a_charge_the_client_timed_out_on_is_not_made_again(stage2, caplog):
     # The client did time out: urllib3 says so as it retries the POST (its Idempotency-Key makes
     # that safe), and the retry, with the same key, gets the first answer replayed: paid now,
     # with the one charge, and nothing left for the relay.
-    assert [record for record in caplog.records
-            if record.name.startswith("urllib3") and "Read timed out" in record.getMessage()], caplog.text
+    assert [
+        record
+        for record in caplog.records
+        if record.name.startswith("urllib3") and "Read timed out" in record.getMessage()
+    ], caplog.text
     assert first.status_code == 201, first.content
     assert first.json()["status"] == "succeeded"
     assert Order.objects.get(number=number).status == "paid"
@@ -205,7 +227,9 @@ def refusing_payments():
 
 def test_a_payment_refused_outright_fails_at_once_and_releases_the_stock(db, refusing_payments):
     category = catalog_services.category_create(slug="beans", name="Beans")
-    catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
+    catalog_services.product_create(
+        sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10
+    )
     client = APIClient()
     number = place(client)
 
@@ -222,7 +246,9 @@ def test_the_relay_goes_on_when_one_delivery_breaks(db, settings, monkeypatch):
     from monolith.orders import outbox
 
     category = catalog_services.category_create(slug="beans", name="Beans")
-    catalog_services.product_create(sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10)
+    catalog_services.product_create(
+        sku="PAY-0001", name="Outbox Beans", category=category, price=Decimal("12.50"), stock=10
+    )
     client = APIClient()
     first, second = place(client, quantity=1), place(client, quantity=1)
     for number in (first, second):

@@ -7,6 +7,7 @@ The catalog's test_catalog_contract_schema.py, for payments. Both documents are 
 subprocess by calling the schema view directly (without the handler's ATOMIC_REQUESTS
 wrapper): neither needs a database, a server or a port to produce it.
 """
+
 import json
 import os
 import subprocess
@@ -50,15 +51,21 @@ def test_the_monolith_and_the_payments_service_document_the_same_payments_api():
 
     assert comparable(monolith) == comparable(service)
     assert monolith["info"]["title"] == service["info"]["title"] == "strangler-shop payments API"
-    assert set(monolith["paths"]) == set(service["paths"]) and all(p.startswith("/api/payments/") for p in service["paths"])
-    assert service["components"]["securitySchemes"]["serviceToken"] == monolith["components"]["securitySchemes"]["serviceToken"]
+    assert set(monolith["paths"]) == set(service["paths"]) and all(
+        p.startswith("/api/payments/") for p in service["paths"]
+    )
+    assert (
+        service["components"]["securitySchemes"]["serviceToken"]
+        == monolith["components"]["securitySchemes"]["serviceToken"]
+    )
     assert service["components"]["securitySchemes"]["cookieAuth"]["name"] == "payments_sessionid"
 
 
 def operation_ids(document, prefix="/api/payments/"):
     return {
         (method, path): operation["operationId"]
-        for path, operations in document["paths"].items() if path.startswith(prefix)
+        for path, operations in document["paths"].items()
+        if path.startswith(prefix)
         for method, operation in operations.items()
     }
 

@@ -3,6 +3,7 @@
 Each test measures the same request at a small and a large size and compares the
 two counts, so a query per row (an N+1) fails it whatever the baseline is.
 """
+
 from decimal import Decimal
 
 import pytest
@@ -23,9 +24,16 @@ def stock_products(category):
         start = len(made)
         for n in range(start, start + count):
             cat = Category.objects.create(slug=f"cat-{n}", name=f"Category {n}")
-            made.append(Product.objects.create(
-                sku=f"QC-{n:03}", name=f"Product {n:03}", slug=f"qc-{n:03}", category=cat, price=Decimal("3.00"), stock=50,
-            ))
+            made.append(
+                Product.objects.create(
+                    sku=f"QC-{n:03}",
+                    name=f"Product {n:03}",
+                    slug=f"qc-{n:03}",
+                    category=cat,
+                    price=Decimal("3.00"),
+                    stock=50,
+                )
+            )
         return made
 
     return make
@@ -79,7 +87,9 @@ def test_the_api_batch_read_runs_the_same_queries_for_1_or_100_skus(stock_produc
     products = stock_products(100)
 
     one, _ = count_queries(api, "/api/catalog/products/", {"sku": products[0].sku})
-    hundred, response = count_queries(api, "/api/catalog/products/", {"sku": ",".join(p.sku for p in products), "page_size": 100})
+    hundred, response = count_queries(
+        api, "/api/catalog/products/", {"sku": ",".join(p.sku for p in products), "page_size": 100}
+    )
     assert response.json()["count"] == 100
 
     assert one == hundred

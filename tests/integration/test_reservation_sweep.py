@@ -1,4 +1,5 @@
 """`manage.py sweep_reservations` at stage 0 (LocalCatalog): abandoned orders cancelled, orphan reservations released."""
+
 from datetime import timedelta
 from io import StringIO
 
@@ -117,7 +118,9 @@ def test_an_orphan_reservation_is_released(beans):
 
 
 def test_a_held_reservation_of_an_order_not_awaiting_payment_is_released(pending_order):
-    Order.objects.filter(pk=pending_order.pk).update(status=Order.Status.CANCELLED)  # as a crash mid-cancel might leave it
+    Order.objects.filter(pk=pending_order.pk).update(
+        status=Order.Status.CANCELLED
+    )  # as a crash mid-cancel might leave it
 
     output = sweep()
 
@@ -150,8 +153,13 @@ def test_a_young_orphan_and_a_reservation_that_is_no_orders_are_left_alone(beans
 
 
 def test_an_order_whose_payment_is_still_being_settled_is_left_alone(pending_order):
-    OrderPayment.objects.create(order=pending_order, idempotency_key="k", payment_id="6f1c8c3e-3f3a-4b7e-9f0e-1c2d3e4f5a6b",
-                                status="pending", card_last4="4242")
+    OrderPayment.objects.create(
+        order=pending_order,
+        idempotency_key="k",
+        payment_id="6f1c8c3e-3f3a-4b7e-9f0e-1c2d3e4f5a6b",
+        status="pending",
+        card_last4="4242",
+    )
     age(pending_order)
 
     assert "Done: 0 step(s)" in sweep()
@@ -171,8 +179,12 @@ def test_at_stage_0_a_failed_commit_takes_the_reservation_with_it_and_the_error_
 
     monkeypatch.setattr(connections["default"], "commit", failing_commit)
     with pytest.raises(OperationalError):
-        order_place(owner=Owner(shopper_id="s"), email="ada@example.com", shipping=SHIPPING,
-                    lines=[{"sku": "COF-1", "quantity": 3}])
+        order_place(
+            owner=Owner(shopper_id="s"),
+            email="ada@example.com",
+            shipping=SHIPPING,
+            lines=[{"sku": "COF-1", "quantity": 3}],
+        )
     monkeypatch.undo()
 
     # One transaction: the order, its reservation and the stock taken all rolled back together.

@@ -4,6 +4,7 @@ held_reservations() lists what the service holds; a placement that rolls back af
 said yes releases its reservation, and only after the rollback; sweep_reservations cancels
 abandoned orders and releases orphans in the service.
 """
+
 import uuid
 from datetime import timedelta
 from io import StringIO
@@ -33,9 +34,17 @@ TOKEN = f"sweep-{uuid.uuid4().hex}"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """The catalog service on a database of its own, with a category to put test products in."""
-    with serve(CATALOG, port=free_port(), name="sweep_catalog", log_dir=tmp_path_factory.mktemp("sweep-catalog"),
-               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}, setup=lambda server: server.manage("seed_catalog")) as server:
-        response = server.api.post(f"{server.url}/api/catalog/categories/", json={"slug": "mugs", "name": "Mugs"}, timeout=5)
+    with serve(
+        CATALOG,
+        port=free_port(),
+        name="sweep_catalog",
+        log_dir=tmp_path_factory.mktemp("sweep-catalog"),
+        env={"SERVICE_TOKENS": f"monolith={TOKEN}"},
+        setup=lambda server: server.manage("seed_catalog"),
+    ) as server:
+        response = server.api.post(
+            f"{server.url}/api/catalog/categories/", json={"slug": "mugs", "name": "Mugs"}, timeout=5
+        )
         assert response.status_code == 201, response.text
         yield server
 
@@ -75,8 +84,9 @@ def reserve(catalog, reservation_id, sku, quantity=1):
 
 def place(sku, quantity):
     owner = Owner(shopper_id="sweep-test")
-    return order_services.order_place(owner=owner, email="ada@example.com", shipping=SHIPPING,
-                                      lines=[{"sku": sku, "quantity": quantity}])
+    return order_services.order_place(
+        owner=owner, email="ada@example.com", shipping=SHIPPING, lines=[{"sku": sku, "quantity": quantity}]
+    )
 
 
 def sweep(*args):
@@ -115,8 +125,12 @@ def test_a_reservations_status_is_the_same_through_both_adapters(remote, new_sku
             reserve(catalog, f"{tag}-{name}", sku)
         catalog.commit(reservation_id=f"{tag}-committed")
         catalog.release(reservation_id=f"{tag}-released")
-        story.append([catalog.reservation_status(reservation_id=f"{tag}-{name}")
-                      for name in ("held", "committed", "released", "never-made")])
+        story.append(
+            [
+                catalog.reservation_status(reservation_id=f"{tag}-{name}")
+                for name in ("held", "committed", "released", "never-made")
+            ]
+        )
 
     assert story[0] == story[1] == ["held", "committed", "released", None]
 
@@ -144,8 +158,13 @@ def watched_release(remote, service, monkeypatch):
 
     def watching(*, reservation_id):
         number = reservation_id.split("-")[1]
-        seen.append({"order_visible": Order.objects.filter(number=number).exists(),
-                     "service": reservation(service, reservation_id), "id": reservation_id})
+        seen.append(
+            {
+                "order_visible": Order.objects.filter(number=number).exists(),
+                "service": reservation(service, reservation_id),
+                "id": reservation_id,
+            }
+        )
         release(reservation_id=reservation_id)
 
     monkeypatch.setattr(remote, "release", watching)
@@ -154,7 +173,12 @@ def watched_release(remote, service, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_commit_after_the_service_reserved_releases_the_reservation_after_the_rollback(
-    remote, service, new_sku, watched_release, monkeypatch, category,
+    remote,
+    service,
+    new_sku,
+    watched_release,
+    monkeypatch,
+    category,
 ):
     sku = new_sku(5)
 
@@ -188,7 +212,11 @@ def failing_savepoint(monkeypatch):
 
 
 def test_a_database_error_inside_a_requests_transaction_releases_after_the_savepoint_rolled_back(
-    remote, service, new_sku, watched_release, failing_savepoint,
+    remote,
+    service,
+    new_sku,
+    watched_release,
+    failing_savepoint,
 ):
     sku = new_sku(5)
 
@@ -212,7 +240,11 @@ def test_a_short_reservation_has_nothing_to_compensate(remote, service, new_sku,
 
 
 def test_when_the_release_fails_too_the_placements_error_stands_and_the_sweep_releases_the_orphan(
-    remote, service, new_sku, monkeypatch, failing_savepoint,
+    remote,
+    service,
+    new_sku,
+    monkeypatch,
+    failing_savepoint,
 ):
     sku = new_sku(5)
     reserved = []
@@ -261,13 +293,15 @@ def test_the_sweep_cancels_abandoned_orders_and_releases_orphans_in_the_service(
 
 
 def pay_through_the_api(client, number):
-    return client.post(f"/api/orders/{number}/pay/", {"card": GOOD_CARD}, format="json",
-                       headers={"Idempotency-Key": uuid.uuid4().hex})
+    return client.post(
+        f"/api/orders/{number}/pay/", {"card": GOOD_CARD}, format="json", headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
 
 
 def place_through_the_api(client, lines):
-    response = client.post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING, "lines": lines},
-                           format="json")
+    response = client.post(
+        "/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING, "lines": lines}, format="json"
+    )
     assert response.status_code == 201, response.content
     return response.json()["number"]
 
@@ -314,8 +348,11 @@ def test_paying_an_order_whose_released_stock_the_service_sold_is_409_and_charge
 def test_lines_for_one_sku_past_the_orders_limit_never_show_the_services_limit(remote, service, new_sku):
     sku = new_sku(20_000)
 
-    response = APIClient().post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING,
-                                                 "lines": [{"sku": sku, "quantity": 1000}] * 11}, format="json")
+    response = APIClient().post(
+        "/api/orders/",
+        {"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": sku, "quantity": 1000}] * 11},
+        format="json",
+    )
 
     assert response.status_code == 400, response.content
     assert response.json()["skus"] == [sku] and "lines" in response.json()
@@ -324,7 +361,8 @@ def test_lines_for_one_sku_past_the_orders_limit_never_show_the_services_limit(r
 
 
 def test_paying_while_the_catalog_service_cannot_be_reached_is_503_and_charges_nothing(
-        remote, service, new_sku, settings, monkeypatch):
+    remote, service, new_sku, settings, monkeypatch
+):
     sku, client = new_sku(10), APIClient()
     number = place_through_the_api(client, [{"sku": sku, "quantity": 2}])
     settings.CATALOG_SERVICE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there

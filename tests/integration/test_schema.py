@@ -1,4 +1,5 @@
 """The OpenAPI documents and their Swagger UI pages: valid, one per prefix, and served without a CDN."""
+
 import io
 import json
 import re
@@ -65,18 +66,23 @@ def test_a_document_is_yaml_by_default(client, db, url):
 
 
 def test_the_prefix_documents_say_what_they_cover(client, db):
-    titles = {url: json.loads(client.get(url, HTTP_ACCEPT="application/json").content)["info"]["title"] for url in DOCUMENTS}
+    titles = {
+        url: json.loads(client.get(url, HTTP_ACCEPT="application/json").content)["info"]["title"] for url in DOCUMENTS
+    }
 
     assert len(set(titles.values())) == 3
     assert "catalog" in titles["/api/catalog/schema/"]
     assert "payments" in titles["/api/payments/schema/"]
 
 
-@pytest.mark.parametrize(("docs", "schema"), [
-    ("/api/docs/", "/api/schema/"),
-    ("/api/catalog/docs/", "/api/catalog/schema/"),
-    ("/api/payments/docs/", "/api/payments/schema/"),
-])
+@pytest.mark.parametrize(
+    ("docs", "schema"),
+    [
+        ("/api/docs/", "/api/schema/"),
+        ("/api/catalog/docs/", "/api/catalog/schema/"),
+        ("/api/payments/docs/", "/api/payments/schema/"),
+    ],
+)
 def test_swagger_ui_is_served_from_our_own_static_files(client, db, docs, schema):
     page = client.get(docs)
 

@@ -2,6 +2,7 @@
 the stage, the stage is recorded, and the monolith follows it: its catalog port, its
 /api/catalog/ (passed on to the service from stage 1) and its admin (read-only from stage 1).
 Against a real catalog service on its own database."""
+
 import base64
 import io
 from decimal import Decimal
@@ -16,12 +17,12 @@ from monolith import wiring
 from monolith.catalog import services
 from monolith.catalog.models import Product, StockReservation
 from monolith.catalog.transfer import export_rows as monolith_snapshot
-from monolith.strangler.catalog_move import CatalogService
-from monolith.strangler.moves import Difference, Move
-from monolith.wiring import get_catalog
 from monolith.strangler import gate
+from monolith.strangler.catalog_move import CatalogService
 from monolith.strangler.models import StageMove
+from monolith.strangler.moves import Difference, Move
 from monolith.strangler.selectors import current_stage
+from monolith.wiring import get_catalog
 from tests.servers import CATALOG, serve
 
 SERVICE_PORT = 8092
@@ -31,15 +32,23 @@ HELD = "order-STAGETEST1-1"
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    with serve(CATALOG, port=SERVICE_PORT, name="catalog_stage", log_dir=tmp_path_factory.mktemp("catalog-stage"),
-               env={"SERVICE_TOKENS": f"monolith={TOKEN}"}, setup=lambda server: server.manage("seed_catalog")) as server:
+    with serve(
+        CATALOG,
+        port=SERVICE_PORT,
+        name="catalog_stage",
+        log_dir=tmp_path_factory.mktemp("catalog-stage"),
+        env={"SERVICE_TOKENS": f"monolith={TOKEN}"},
+        setup=lambda server: server.manage("seed_catalog"),
+    ) as server:
         yield server
 
 
 @pytest.fixture
 def empty_service(service):
     with psycopg2.connect(service.database_url) as database, database.cursor() as cursor:
-        cursor.execute("TRUNCATE catalog_stockreservationline, catalog_stockreservation, catalog_product, catalog_category")
+        cursor.execute(
+            "TRUNCATE catalog_stockreservationline, catalog_stockreservation, catalog_product, catalog_category"
+        )
     database.close()
     return service
 
@@ -54,8 +63,9 @@ def shop(db, empty_service, settings):
         beans = services.category_create(slug="beans", name="Beans")
         services.category_create(slug="empty", name="Empty")
         for n in range(1, 6):
-            services.product_create(sku=f"STG-{n}", name=f"Staged {n}", category=beans, price=Decimal(f"{n}.50"),
-                                    stock=10)
+            services.product_create(
+                sku=f"STG-{n}", name=f"Staged {n}", category=beans, price=Decimal(f"{n}.50"), stock=10
+            )
         get_catalog().reserve(reservation_id=HELD, lines=[{"sku": "STG-1", "quantity": 3}])
         yield empty_service
 
@@ -95,8 +105,11 @@ def test_stage_0_brings_back_every_change_and_deletion_made_at_stage_1(shop):
     set_stage(1)
     api, base = shop.api, f"{shop.url}/api/catalog"
     api.patch(f"{base}/products/STG-2/", json={"price": "9.99", "stock": 4}, timeout=5).raise_for_status()
-    api.post(f"{base}/products/", json={"sku": "STG-NEW", "name": "New at stage 1", "category": "beans",
-                                         "price": "1.00", "stock": 2}, timeout=5).raise_for_status()
+    api.post(
+        f"{base}/products/",
+        json={"sku": "STG-NEW", "name": "New at stage 1", "category": "beans", "price": "1.00", "stock": 2},
+        timeout=5,
+    ).raise_for_status()
     api.delete(f"{base}/products/STG-5/", timeout=5).raise_for_status()
     api.delete(f"{base}/categories/empty/", timeout=5).raise_for_status()
     get_catalog().release(reservation_id=HELD)
@@ -156,8 +169,9 @@ def test_from_stage_1_the_monoliths_catalog_api_is_the_services(shop, client):
 
     read = client.get("/api/catalog/products/STG-2/", HTTP_X_REQUEST_ID="stage-test-read")
     admin = "Basic " + base64.b64encode(b"admin:admin").decode()
-    write = client.patch("/api/catalog/products/STG-3/", {"price": "3.33"}, content_type="application/json",
-                         HTTP_AUTHORIZATION=admin)
+    write = client.patch(
+        "/api/catalog/products/STG-3/", {"price": "3.33"}, content_type="application/json", HTTP_AUTHORIZATION=admin
+    )
     anonymous_write = client.patch("/api/catalog/products/STG-3/", {"price": "0.01"}, content_type="application/json")
 
     assert read.status_code == 200 and read["X-Served-By"] == "catalog"

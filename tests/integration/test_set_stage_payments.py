@@ -1,6 +1,7 @@
 """`manage.py set_stage` at stage 2: the payment records (payments, refunds, idempotency keys) move to
 the payments service and back, verified row by row, and the monolith's payments follow the stage:
 paid in-process up to stage 1, through the payments service at 2, /api/payments/ passed on to it."""
+
 import base64
 import io
 from decimal import Decimal
@@ -25,10 +26,24 @@ ADMIN = "Basic " + base64.b64encode(b"admin:admin").decode()
 def services(tmp_path_factory):
     logs = tmp_path_factory.mktemp("stage2")
     env = {"SERVICE_TOKENS": f"monolith={TOKEN}"}
-    with serve(CATALOG, port=free_port(), name="stage2_catalog", log_dir=logs, env=env,
-               setup=lambda server: server.manage("seed_catalog")) as catalog, \
-         serve(PAYMENTS, port=free_port(), name="stage2_payments", log_dir=logs, env=env,
-               setup=lambda server: server.manage("seed_payments")) as payments:
+    with (
+        serve(
+            CATALOG,
+            port=free_port(),
+            name="stage2_catalog",
+            log_dir=logs,
+            env=env,
+            setup=lambda server: server.manage("seed_catalog"),
+        ) as catalog,
+        serve(
+            PAYMENTS,
+            port=free_port(),
+            name="stage2_payments",
+            log_dir=logs,
+            env=env,
+            setup=lambda server: server.manage("seed_payments"),
+        ) as payments,
+    ):
         yield catalog, payments
 
 
@@ -36,14 +51,22 @@ def services(tmp_path_factory):
 def shop(transactional_db, services, settings):
     catalog, payments = services
     for name in ("catalog_stockreservationline", "catalog_stockreservation", "catalog_product", "catalog_category"):
-        catalog.manage("shell", "-c", f"from django.db import connection; connection.cursor().execute('TRUNCATE {name} CASCADE')")
-    payments.manage("shell", "-c", "from django.db import connection; "
-                    "connection.cursor().execute('TRUNCATE payments_refund, payments_payment, payments_idempotencykey CASCADE')")
+        catalog.manage(
+            "shell", "-c", f"from django.db import connection; connection.cursor().execute('TRUNCATE {name} CASCADE')"
+        )
+    payments.manage(
+        "shell",
+        "-c",
+        "from django.db import connection; "
+        "connection.cursor().execute('TRUNCATE payments_refund, payments_payment, payments_idempotencykey CASCADE')",
+    )
     settings.CATALOG_BACKEND = settings.PAYMENTS_BACKEND = "stage"
     settings.CATALOG_SERVICE_URL, settings.PAYMENTS_SERVICE_URL = catalog.url, payments.url
     settings.CATALOG_SERVICE_TOKEN = settings.PAYMENTS_SERVICE_TOKEN = TOKEN
     beans = catalog_services.category_create(slug="beans", name="Beans")
-    catalog_services.product_create(sku="ST2-0001", name="Stage two beans", category=beans, price=Decimal("9.00"), stock=50)
+    catalog_services.product_create(
+        sku="ST2-0001", name="Stage two beans", category=beans, price=Decimal("9.00"), stock=50
+    )
     with wiring.override():  # adapters built afresh, with these settings
         yield payments
 
@@ -55,18 +78,26 @@ def set_stage(stage):
 
 
 def buy(client, key):
-    order = client.post("/api/orders/", {"email": "ada@example.com", "shipping": SHIPPING,
-                                          "lines": [{"sku": "ST2-0001", "quantity": 1}]}, format="json")
+    order = client.post(
+        "/api/orders/",
+        {"email": "ada@example.com", "shipping": SHIPPING, "lines": [{"sku": "ST2-0001", "quantity": 1}]},
+        format="json",
+    )
     assert order.status_code == 201, order.content
-    paid = client.post(f"/api/orders/{order.json()['number']}/pay/", {"card": GOOD_CARD}, format="json",
-                       HTTP_IDEMPOTENCY_KEY=key)
+    paid = client.post(
+        f"/api/orders/{order.json()['number']}/pay/", {"card": GOOD_CARD}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
     assert paid.status_code == 201, paid.content
     return order.json()["number"], paid.json()
 
 
 def service_payments(payments, number):
-    listed = requests.get(f"{payments.url}/api/payments/", params={"order_number": number},
-                          headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    listed = requests.get(
+        f"{payments.url}/api/payments/",
+        params={"order_number": number},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=5,
+    )
     return listed.json()["results"]
 
 
@@ -87,8 +118,9 @@ def test_stage_2_moves_the_payment_records_and_payments_follow_it_both_ways(shop
     assert not Payment.objects.filter(order_number=later).exists()
     assert [p["status"] for p in service_payments(shop, later)] == ["succeeded"]
     # The monolith's /api/payments/ is the service's now; a refund there, of the moved payment.
-    refund = client.post(f"/api/payments/{earlier_payment['id']}/refunds/", {"amount": "4.00"}, format="json",
-                         HTTP_AUTHORIZATION=ADMIN)
+    refund = client.post(
+        f"/api/payments/{earlier_payment['id']}/refunds/", {"amount": "4.00"}, format="json", HTTP_AUTHORIZATION=ADMIN
+    )
     assert refund.status_code == 201, refund.content
     assert refund["X-Served-By"] == "payments"
 

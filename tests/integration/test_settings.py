@@ -1,4 +1,5 @@
 """Settings: production passes Django's deployment checks, and the quick start needs no database server."""
+
 import os
 import subprocess
 import sys
@@ -10,13 +11,22 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_DEBUG"}}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env={**clean, **env}, capture_output=True, text=True)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_DEBUG"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env={**clean, **env}, capture_output=True, text=True
+    )
 
 
 def test_production_settings_pass_check_deploy():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         env={
             "DJANGO_SETTINGS_MODULE": "monolith.settings.production",
             "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
@@ -45,7 +55,9 @@ def test_production_refuses_to_start_without_its_required_variables(missing):
     assert missing in result.stderr
 
 
-@pytest.mark.parametrize("key", ["tiny-key", "x" * 60, "local-only-not-a-secret-" + "y" * 40, "django-insecure-" + "abcdef" * 9])
+@pytest.mark.parametrize(
+    "key", ["tiny-key", "x" * 60, "local-only-not-a-secret-" + "y" * 40, "django-insecure-" + "abcdef" * 9]
+)
 def test_production_refuses_a_weak_secret_key_without_showing_it(key):
     result = manage("check", env={**PRODUCTION, "SECRET_KEY": key})
 
@@ -55,7 +67,14 @@ def test_production_refuses_a_weak_secret_key_without_showing_it(key):
 
 
 def test_without_database_url_the_local_run_uses_an_sqlite_file():
-    result = manage("shell", "-v", "0", "-c", "from django.db import connection; print(connection.vendor, connection.settings_dict['NAME'])", env={})
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.db import connection; print(connection.vendor, connection.settings_dict['NAME'])",
+        env={},
+    )
     assert result.returncode == 0, result.stderr
     vendor, name = result.stdout.split()
     assert vendor == "sqlite"
@@ -64,7 +83,11 @@ def test_without_database_url_the_local_run_uses_an_sqlite_file():
 
 def test_database_url_selects_postgresql_with_persistent_connections():
     result = manage(
-        "shell", "-v", "0", "-c", "from django.db import connection; print(connection.vendor, connection.settings_dict['CONN_MAX_AGE'])",
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.db import connection; print(connection.vendor, connection.settings_dict['CONN_MAX_AGE'])",
         env={"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shop_monolith"},
     )
     assert result.returncode == 0, result.stderr

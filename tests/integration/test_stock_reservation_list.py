@@ -1,4 +1,5 @@
 """GET /api/catalog/stock-reservations/: the list a sweep reads, for staff and services only, filtered and paginated."""
+
 from datetime import timedelta
 
 import pytest
@@ -36,7 +37,9 @@ def test_staff_list_every_reservation_oldest_first_paginated(staff_api, reservat
     assert ids(staff_api.get(RESERVATIONS, {"page_size": 2, "page": 2})) == ["order-C-1"]
 
 
-@pytest.mark.parametrize("status, expected", [("held", ["order-A-1"]), ("committed", ["order-B-1"]), ("released", ["order-C-1"])])
+@pytest.mark.parametrize(
+    "status, expected", [("held", ["order-A-1"]), ("committed", ["order-B-1"]), ("released", ["order-C-1"])]
+)
 def test_the_list_filters_by_status(staff_api, reservations, status, expected):
     assert ids(staff_api.get(RESERVATIONS, {"status": status})) == expected
 

@@ -1,5 +1,6 @@
 """The staff page /staff/traces/<id>/: the waterfall of a request, read from the run folder's span files,
 and the links to it from the page footer and the order page."""
+
 from decimal import Decimal
 
 import pytest
@@ -27,11 +28,15 @@ def traced_checkout(run_dir):
     provider = TracerProvider(resource=Resource.create({"service.name": "monolith", "process.pid": 7}))
     provider.add_span_processor(SimpleSpanProcessor(tracing.JsonLinesExporter(run_dir / "traces" / "monolith-7.jsonl")))
     tracer = provider.get_tracer("test")
-    with tracer.start_as_current_span("POST checkout/", kind=SpanKind.SERVER,
-                                      attributes={tracing.REQUEST_ID: REQUEST_ID}) as server:
-        with tracer.start_as_current_span("INSERT", kind=SpanKind.CLIENT,
-                                          attributes={"db.statement": 'INSERT INTO "orders_order" ("number")'}):
-            pass
+    with (
+        tracer.start_as_current_span(
+            "POST checkout/", kind=SpanKind.SERVER, attributes={tracing.REQUEST_ID: REQUEST_ID}
+        ) as server,
+        tracer.start_as_current_span(
+            "INSERT", kind=SpanKind.CLIENT, attributes={"db.statement": 'INSERT INTO "orders_order" ("number")'}
+        ),
+    ):
+        pass
     return format(server.get_span_context().trace_id, "032x")
 
 
@@ -85,11 +90,23 @@ def test_the_footer_links_the_request_id_to_its_trace_for_staff_only(staff, cust
 
 def test_the_order_page_links_each_traced_payment_to_its_checkout_trace_for_staff(staff, staff_user, traced_checkout):
     order = Order.objects.create(
-        user=staff_user, email="ada@example.com", shipping_name="Ada", shipping_line1="1 Row", shipping_city="London",
-        shipping_postal_code="N1", shipping_country="GB", total=Decimal("12.50"), currency="EUR",
+        user=staff_user,
+        email="ada@example.com",
+        shipping_name="Ada",
+        shipping_line1="1 Row",
+        shipping_city="London",
+        shipping_postal_code="N1",
+        shipping_country="GB",
+        total=Decimal("12.50"),
+        currency="EUR",
     )
-    OrderPayment.objects.create(order=order, idempotency_key="k1", card_last4="4242", status="succeeded",
-                                trace_context=f"00-{traced_checkout}-00f067aa0ba902b7-01")
+    OrderPayment.objects.create(
+        order=order,
+        idempotency_key="k1",
+        card_last4="4242",
+        status="succeeded",
+        trace_context=f"00-{traced_checkout}-00f067aa0ba902b7-01",
+    )
     OrderPayment.objects.create(order=order, idempotency_key="k2", card_last4="0002", status="failed")
 
     page = staff.get(f"/orders/{order.number}/").content.decode()

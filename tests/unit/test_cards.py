@@ -1,4 +1,5 @@
 """Card checks without a payment provider: Luhn, brand, number clean-up, expiry and CVC."""
+
 import datetime
 
 import pytest
@@ -17,12 +18,16 @@ def errors_of(**changes):
     return caught.value.message_dict
 
 
-@pytest.mark.parametrize("number", ["4242424242424242", "4000000000000002", "4000000000009995", "5555555555554444", "378282246310005"])
+@pytest.mark.parametrize(
+    "number", ["4242424242424242", "4000000000000002", "4000000000009995", "5555555555554444", "378282246310005"]
+)
 def test_the_test_cards_pass_the_luhn_check(number):
     assert luhn_valid(number)
 
 
-@pytest.mark.parametrize("number", ["4242424242424241", "4000000000000003", "1234567812345678", "", "4242 4242 4242 4242", "abcd"])
+@pytest.mark.parametrize(
+    "number", ["4242424242424241", "4000000000000003", "1234567812345678", "", "4242 4242 4242 4242", "abcd"]
+)
 def test_numbers_that_fail_the_luhn_check(number):
     assert not luhn_valid(number)
 
@@ -34,7 +39,13 @@ def test_the_contracts_test_cards_are_valid_cards(number):
 
 @pytest.mark.parametrize(
     "typed",
-    ["4242 4242 4242 4242", "4242-4242-4242-4242", " 4242424242424242 ", "4242\t4242 4242-4242", "4242 - 4242 - 4242 - 4242"],
+    [
+        "4242 4242 4242 4242",
+        "4242-4242-4242-4242",
+        " 4242424242424242 ",
+        "4242\t4242 4242-4242",
+        "4242 - 4242 - 4242 - 4242",
+    ],
 )
 def test_spaces_and_dashes_are_normalised_away(typed):
     assert normalise_number(typed) == "4242424242424242"
@@ -110,7 +121,12 @@ def test_a_three_or_four_digit_cvc_is_accepted(cvc):
 @pytest.mark.parametrize(
     "cvc",
     [
-        "12", "12345", "", "abc", "12a", " 123",
+        "12",
+        "12345",
+        "",
+        "abc",
+        "12a",
+        " 123",
         pytest.param("\uff11\uff12\uff13", id="full-width"),
     ],
 )

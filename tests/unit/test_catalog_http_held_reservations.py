@@ -2,13 +2,14 @@
 
 The fake stands in for the catalog service's HTTP answers only; tests/integration/ asks a real one.
 """
+
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
-from monolith.core.errors import ApplicationError
 from monolith.adapters.catalog_http import BATCH_SIZE, RemoteCatalog
+from monolith.core.errors import ApplicationError
 from monolith.core.service_client import BearerToken
 from monolith.ports.catalog import CatalogUnavailable
 
@@ -36,8 +37,12 @@ class FakeSession:
 
 
 def page(ids, has_next=False):
-    return 200, {"count": len(ids), "next": "http://catalog/next" if has_next else None, "previous": None,
-                 "results": [{"reservation_id": reservation_id, "status": "held"} for reservation_id in ids]}
+    return 200, {
+        "count": len(ids),
+        "next": "http://catalog/next" if has_next else None,
+        "previous": None,
+        "results": [{"reservation_id": reservation_id, "status": "held"} for reservation_id in ids],
+    }
 
 
 @pytest.fixture
@@ -60,8 +65,12 @@ def test_it_reads_every_page_of_held_reservations_made_before_the_cutoff(remote)
     assert [method for method, _, _ in session.sent] == ["GET", "GET"]  # a GET: the retry policy's to retry
     for number, (_, url, kwargs) in enumerate(session.sent, start=1):
         assert urlsplit(url).path == "/api/catalog/stock-reservations/"
-        assert kwargs["params"] == {"status": "held", "created_before": "2026-03-04T05:06:07+00:00",
-                                    "page_size": BATCH_SIZE, "page": number}
+        assert kwargs["params"] == {
+            "status": "held",
+            "created_before": "2026-03-04T05:06:07+00:00",
+            "page_size": BATCH_SIZE,
+            "page": number,
+        }
         # Staff or service only: this read is signed, unlike the product reads.
         assert isinstance(kwargs["auth"], BearerToken)
 

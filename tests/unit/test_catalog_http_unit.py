@@ -1,4 +1,5 @@
 """The HTTP catalog adapter's pure parts: page numbers, error bodies, the retry policy, the token."""
+
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -7,9 +8,9 @@ import requests
 from django.core.paginator import Paginator
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from monolith.adapters.catalog_http import application_error, chunked, describe, filter_error, num_pages, page_number
 from monolith.catalog.services import InsufficientStock, ReservationMismatch
 from monolith.core.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable
-from monolith.adapters.catalog_http import application_error, chunked, describe, filter_error, num_pages, page_number
 from monolith.core.service_client import READ_RETRY as RETRY
 from monolith.core.service_client import BearerToken
 from monolith.ports.catalog import CatalogUnavailable, ProductInfo
@@ -17,7 +18,9 @@ from monolith.ports.catalog import CatalogUnavailable, ProductInfo
 URL = "/api/catalog/stock-reservations/"
 
 
-@pytest.mark.parametrize("page", [1, 3, 5, "2", " 4 ", 0, -1, "-3", 6, "99", "abc", "", None, "last", 2.0, 2.5, "1.0", True])
+@pytest.mark.parametrize(
+    "page", [1, 3, 5, "2", " 4 ", 0, -1, "-3", 6, "99", "abc", "", None, "last", 2.0, 2.5, "1.0", True]
+)
 def test_a_page_number_means_what_it_means_to_paginator_get_page(page):
     paginator = Paginator(range(50), 10)  # five pages
 
@@ -41,8 +44,14 @@ def test_skus_are_read_in_chunks_of_at_most_the_batch_size():
     "error, caught_as",
     [
         (InsufficientStock(["TEA-2", "COF-1"]), Conflict),
-        (ReservationMismatch("This reservation_id was already used for other lines.", field="reservation_id"), ApplicationError),
-        (ApplicationError("Unknown sku: NOPE-9.", code="unknown_sku", extra={"skus": ["NOPE-9"]}, field="lines"), ApplicationError),
+        (
+            ReservationMismatch("This reservation_id was already used for other lines.", field="reservation_id"),
+            ApplicationError,
+        ),
+        (
+            ApplicationError("Unknown sku: NOPE-9.", code="unknown_sku", extra={"skus": ["NOPE-9"]}, field="lines"),
+            ApplicationError,
+        ),
         (NotFound("No stock reservation 'x'."), NotFound),
         (Conflict("This reservation was committed and cannot be released.", code="reservation_committed"), Conflict),
     ],
@@ -54,27 +63,37 @@ def test_an_error_body_becomes_the_error_that_made_it(error, caught_as):
 
     assert isinstance(mapped, caught_as)
     assert (mapped.status_code, mapped.code, mapped.message, mapped.field, mapped.extra) == (
-        error.status_code, error.code, error.message, error.field, error.extra,
+        error.status_code,
+        error.code,
+        error.message,
+        error.field,
+        error.extra,
     )
     assert mapped.as_dict() == error.as_dict()
 
 
 def test_short_stock_is_a_conflict_naming_the_skus():
-    mapped = application_error(409, {"detail": "Not enough stock for COF-1.", "code": "insufficient_stock", "skus": ["COF-1"]})
+    mapped = application_error(
+        409, {"detail": "Not enough stock for COF-1.", "code": "insufficient_stock", "skus": ["COF-1"]}
+    )
 
     assert isinstance(mapped, Conflict)
     assert (mapped.code, mapped.extra) == ("insufficient_stock", {"skus": ["COF-1"]})
 
 
 def test_field_errors_without_a_detail_become_one_message_naming_each_field():
-    body = {"reservation_id": ["This value does not match the required pattern."],
-            "lines": {"0": {"quantity": ["Ensure this value is less than or equal to 10000."]}}}
+    body = {
+        "reservation_id": ["This value does not match the required pattern."],
+        "lines": {"0": {"quantity": ["Ensure this value is less than or equal to 10000."]}},
+    }
 
     mapped = application_error(400, body)
 
     assert mapped.status_code == 400 and mapped.code == "invalid"
-    assert mapped.message == ("reservation_id: This value does not match the required pattern.; "
-                              "lines: 0: quantity: Ensure this value is less than or equal to 10000.")
+    assert mapped.message == (
+        "reservation_id: This value does not match the required pattern.; "
+        "lines: 0: quantity: Ensure this value is less than or equal to 10000."
+    )
     assert describe(["a", ["b"]]) == "a b"
 
 
@@ -87,7 +106,10 @@ def test_a_body_that_is_not_an_object_still_says_the_status():
 def test_a_bad_filter_is_a_validation_error_per_field():
     error = filter_error({"min_price": ["Enter an amount such as 12 or 12.50."], "in_stock": "Use true or false."})
 
-    assert error.message_dict == {"min_price": ["Enter an amount such as 12 or 12.50."], "in_stock": ["Use true or false."]}
+    assert error.message_dict == {
+        "min_price": ["Enter an amount such as 12 or 12.50."],
+        "in_stock": ["Use true or false."],
+    }
 
 
 def test_catalog_unavailable_is_a_503_the_api_can_answer():
@@ -101,10 +123,20 @@ def test_catalog_unavailable_is_a_503_the_api_can_answer():
 
 
 def test_a_product_is_built_from_its_json():
-    product = ProductInfo.from_body({
-        "sku": "COF-1", "name": "Beans", "slug": "beans", "description": "", "category": "coffee", "price": "12.50",
-        "currency": "EUR", "stock": 3, "is_active": True, "updated_at": "2026-01-02T03:04:05.678901Z",
-    })
+    product = ProductInfo.from_body(
+        {
+            "sku": "COF-1",
+            "name": "Beans",
+            "slug": "beans",
+            "description": "",
+            "category": "coffee",
+            "price": "12.50",
+            "currency": "EUR",
+            "stock": 3,
+            "is_active": True,
+            "updated_at": "2026-01-02T03:04:05.678901Z",
+        }
+    )
 
     assert product.price == Decimal("12.50") and isinstance(product.price, Decimal)
     assert product.updated_at == datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)

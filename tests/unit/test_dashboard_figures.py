@@ -1,4 +1,5 @@
 """The staff page's arithmetic: Prometheus text to a reading, two readings to rates and percentiles."""
+
 import math
 
 from monolith.dashboard import selectors

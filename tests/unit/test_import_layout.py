@@ -8,6 +8,7 @@
 Only module-level imports count for cycles, and the modules that define the layout have no
 import inside a function (the old way of breaking a cycle).
 """
+
 import ast
 from functools import cache
 from pathlib import Path
@@ -17,8 +18,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MONOLITH = ROOT / "monolith"
 # The modules whose layout this issue set: no import inside a function here.
-LAID_OUT = ("monolith.ports", "monolith.adapters", "monolith.wiring", "monolith.core.service_client",
-            "monolith.strangler")
+LAID_OUT = (
+    "monolith.ports",
+    "monolith.adapters",
+    "monolith.wiring",
+    "monolith.core.service_client",
+    "monolith.strangler",
+)
 
 
 @cache
@@ -39,7 +45,7 @@ def _targets(module, path, node):
         return [alias.name for alias in node.names]
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     if node.level:
-        base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1])
+        base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
         source = base + (f".{node.module}" if node.module else "")
     else:
         source = node.module
@@ -70,10 +76,10 @@ def cycle_from(start, edges):
         module, path = stack.pop()
         for target in edges[module]:
             if target == start:
-                return path + [start]
+                return [*path, start]
             if target not in seen:
                 seen.add(target)
-                stack.append((target, path + [target]))
+                stack.append((target, [*path, target]))
     return None
 
 
@@ -92,24 +98,32 @@ def test_no_import_inside_a_function(module):
     tree = ast.parse(modules()[module].read_text())
     inside = [
         inner.lineno
-        for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        for inner in ast.walk(node) if isinstance(inner, (ast.Import, ast.ImportFrom))
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for inner in ast.walk(node)
+        if isinstance(inner, (ast.Import, ast.ImportFrom))
     ]
     assert not inside, f"{module} imports inside a function at lines {inside}"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in modules() if under(m, "monolith.ports")))
 def test_a_port_imports_nothing_but_core(module):
-    assert all(under(target, "monolith.core", "monolith.ports") or target == "monolith"
-               for target in graph()[module]), graph()[module]
+    assert all(
+        under(target, "monolith.core", "monolith.ports") or target == "monolith" for target in graph()[module]
+    ), graph()[module]
 
 
 def test_only_wiring_imports_an_adapter():
-    importers = {module for module, targets in graph().items()
-                 if any(under(target, "monolith.adapters") for target in targets)}
+    importers = {
+        module for module, targets in graph().items() if any(under(target, "monolith.adapters") for target in targets)
+    }
     assert {module for module in importers if not under(module, "monolith.adapters")} == {"monolith.wiring"}
-    assert not any(under(target, "monolith.wiring") for module in importers for target in graph()[module]
-                   if under(module, "monolith.adapters"))
+    assert not any(
+        under(target, "monolith.wiring")
+        for module in importers
+        for target in graph()[module]
+        if under(module, "monolith.adapters")
+    )
 
 
 def test_the_service_client_imports_no_other_module_of_the_monolith():

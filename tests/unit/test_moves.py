@@ -3,6 +3,7 @@
 The real sides, the databases and the services' APIs, are moved in tests/integration/
 (test_catalog_transfer.py, test_set_stage.py, test_set_stage_payments.py).
 """
+
 import pytest
 
 from monolith.strangler.moves import Kind, Move, TransferError, checksum, plan
@@ -46,8 +47,15 @@ def source_rows():
 
 
 def move(monolith, service, **options):
-    return Move(what="things", service_name="the thing service", kinds=KINDS, monolith=monolith, service=service,
-                to_service=True, **options)
+    return Move(
+        what="things",
+        service_name="the thing service",
+        kinds=KINDS,
+        monolith=monolith,
+        service=service,
+        to_service=True,
+        **options,
+    )
 
 
 def test_a_stopped_move_resumes_by_planning_again_and_verifies_equal():

@@ -1,4 +1,5 @@
 """CPU and memory by kind of process, from /proc (shopctl/procstat.py), on real processes."""
+
 import subprocess
 import sys
 import time
@@ -29,7 +30,9 @@ def test_processes_are_grouped_by_kind_and_their_cpu_and_memory_read(shop_like_t
     parent, children = shop_like_tree
     # The children are ours, not the parent's: tell procstat they hang under it.
     real_parent = procstat.parent
-    monkeypatch.setattr(procstat, "parent", lambda pid: parent.pid if pid in {c.pid for c in children} else real_parent(pid))
+    monkeypatch.setattr(
+        procstat, "parent", lambda pid: parent.pid if pid in {c.pid for c in children} else real_parent(pid)
+    )
     before = procstat.sample(parent.pid)
     deadline = time.monotonic() + 20  # the monolith child burns its 0.3 s meanwhile, however busy the machine
     while True:
@@ -60,7 +63,10 @@ def test_postgresql_backends_are_found_by_their_database(db):
 
 
 def test_kinds_come_from_the_command_lines():
-    assert procstat.kind_of("python -m gunicorn --config python:shopctl.gunicorn_config monolith.wsgi:application") == "monolith"
+    assert (
+        procstat.kind_of("python -m gunicorn --config python:shopctl.gunicorn_config monolith.wsgi:application")
+        == "monolith"
+    )
     assert procstat.kind_of("gunicorn catalog_service.wsgi:application") == "catalog"
     assert procstat.kind_of("python manage.py payments_relay") == "relay"
     assert procstat.kind_of("nginx: master process /usr/sbin/nginx -p .run/nginx/") == "facade"

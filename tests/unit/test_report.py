@@ -1,4 +1,5 @@
 """The comparison kit's report (shopctl/report.py): from a results dict to Markdown, charts, CSV and JSON."""
+
 import csv
 import json
 
@@ -13,17 +14,25 @@ def results(**extra):
         }
 
     return {
-        "kind": "compare", "title": "Stage 2 against stage 0", "created": "2026-12-04T21:00:00+00:00",
+        "kind": "compare",
+        "title": "Stage 2 against stage 0",
+        "created": "2026-12-04T21:00:00+00:00",
         "machine": {"hostname": "box", "cpus": 2, "memory_gib": 24, "platform": "Linux", "python": "3.11"},
-        "versions": {"django": "5.2"}, "options": {"users": 8},
+        "versions": {"django": "5.2"},
+        "options": {"users": 8},
         "stages": [0, 2],
         "pages": {"0": pages(100.0, 20.0), "2": pages(80.0, 30.0)},
         "processes": {
             "0": {"monolith": {"cpu_ms_per_request": 10.0, "rss_mib": 300.0}},
-            "2": {"monolith": {"cpu_ms_per_request": 8.0, "rss_mib": 300.0},
-                  "catalog": {"cpu_ms_per_request": 7.0, "rss_mib": 200.0}},
+            "2": {
+                "monolith": {"cpu_ms_per_request": 8.0, "rss_mib": 300.0},
+                "catalog": {"cpu_ms_per_request": 7.0, "rss_mib": 200.0},
+            },
         },
-        "per_request": {"0": {"sql_queries": 5.0, "service_calls": 0.0}, "2": {"sql_queries": 6.0, "service_calls": 1.0}},
+        "per_request": {
+            "0": {"sql_queries": 5.0, "service_calls": 0.0},
+            "2": {"sql_queries": 6.0, "service_calls": 1.0},
+        },
         **extra,
     }
 
@@ -45,22 +54,34 @@ def test_the_raw_figures_are_kept_as_json_and_csv(tmp_path):
     report.write(results(), tmp_path)
 
     assert json.loads((tmp_path / "results.json").read_text()) == results()
-    rows = list(csv.DictReader(open(tmp_path / "pages.csv")))
+    rows = list(csv.DictReader((tmp_path / "pages.csv").read_text().splitlines()))
     assert [(r["stage"], r["page"], r["rps"], r["error_rate"]) for r in rows] == [
-        ("0", "home", "100.0", "0.0"), ("0", "all", "100.0", "0.01"), ("2", "home", "80.0", "0.0"), ("2", "all", "80.0", "0.01"),
+        ("0", "home", "100.0", "0.0"),
+        ("0", "all", "100.0", "0.01"),
+        ("2", "home", "80.0", "0.0"),
+        ("2", "all", "80.0", "0.01"),
     ]
-    processes = list(csv.DictReader(open(tmp_path / "processes.csv")))
+    processes = list(csv.DictReader((tmp_path / "processes.csv").read_text().splitlines()))
     assert {(r["stage"], r["process"]) for r in processes} == {("0", "monolith"), ("2", "monolith"), ("2", "catalog")}
 
 
 def test_an_exercise_adds_its_fault_its_timeline_recovery_and_data_check(tmp_path):
-    timeline = {"2": [{"t": t, "page": "checkout", "requests": 5, "failures": 1 if 10 <= t < 20 else 0, "p95": 40}
-                      for t in range(30)]}
-    written = report.write(results(
-        kind="exercise", fault={"name": "payments-down", "description": "Payments stopped.", "start_s": 10, "end_s": 20},
-        timeline=timeline, recovery_s={"0": 1.5, "2": None},
-        data_check={"2": {"orders": 40, "lost": 0, "charged_twice": 0, "stock_exact": True}},
-    ), tmp_path)
+    timeline = {
+        "2": [
+            {"t": t, "page": "checkout", "requests": 5, "failures": 1 if 10 <= t < 20 else 0, "p95": 40}
+            for t in range(30)
+        ]
+    }
+    written = report.write(
+        results(
+            kind="exercise",
+            fault={"name": "payments-down", "description": "Payments stopped.", "start_s": 10, "end_s": 20},
+            timeline=timeline,
+            recovery_s={"0": 1.5, "2": None},
+            data_check={"2": {"orders": 40, "lost": 0, "charged_twice": 0, "stock_exact": True}},
+        ),
+        tmp_path,
+    )
 
     text = written.read_text()
     assert "## The fault: payments-down" in text and "from 10 s to 20 s" in text
@@ -68,7 +89,7 @@ def test_an_exercise_adds_its_fault_its_timeline_recovery_and_data_check(tmp_pat
     assert "stage 0: recovered 1.5 s after the fault was removed" in text
     assert "stage 2: did not recover before the load ended" in text
     assert "| 2 | 40 | 0 | 0 | True |" in text
-    assert len(list(csv.DictReader(open(tmp_path / "timeline.csv")))) == 30
+    assert len(list(csv.DictReader((tmp_path / "timeline.csv").read_text().splitlines()))) == 30
 
 
 def test_missing_figures_give_a_report_that_says_so(tmp_path):

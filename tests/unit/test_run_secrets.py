@@ -1,5 +1,6 @@
 """The local run's secrets (shopctl/secrets.py): random, made once per run folder, private, distinct per caller and
 service, and given to each process under the names its settings read."""
+
 import stat
 
 from shopctl import secrets as run_secrets
@@ -31,8 +32,13 @@ def test_each_process_gets_only_its_own(tmp_path):
     facade = stack.environment("facade", env)
 
     assert monolith["CATALOG_SERVICE_TOKEN"] != monolith["PAYMENTS_SERVICE_TOKEN"]
-    assert catalog["SERVICE_TOKENS"] == f"monolith={monolith['CATALOG_SERVICE_TOKEN']},ops={values['CATALOG_OPS_TOKEN']}"
-    assert payments["SERVICE_TOKENS"] == f"monolith={monolith['PAYMENTS_SERVICE_TOKEN']},ops={values['PAYMENTS_OPS_TOKEN']}"
+    assert (
+        catalog["SERVICE_TOKENS"] == f"monolith={monolith['CATALOG_SERVICE_TOKEN']},ops={values['CATALOG_OPS_TOKEN']}"
+    )
+    assert (
+        payments["SERVICE_TOKENS"]
+        == f"monolith={monolith['PAYMENTS_SERVICE_TOKEN']},ops={values['PAYMENTS_OPS_TOKEN']}"
+    )
     assert len({monolith["SECRET_KEY"], catalog["SECRET_KEY"], payments["SECRET_KEY"]}) == 3
     assert stack.environment("relay", env)["PAYMENTS_SERVICE_TOKEN"] == monolith["PAYMENTS_SERVICE_TOKEN"]
     assert not set(values.values()) & set(facade.values())  # nginx needs none of them

@@ -1,5 +1,6 @@
 """The run state (shopctl/state.py): a `shop up` claims its processes, records what it runs with,
 and the record counts only while a `shop up` holds the locks, however that one ended."""
+
 import json
 import os
 import stat

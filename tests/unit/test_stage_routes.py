@@ -4,6 +4,7 @@ The facade's route files (proxy/routes/stage-<N>.conf) are read as nginx reads t
 location; the monolith's forwarding middleware, its selectors, `set_stage` and `shopctl` read the
 table itself, so here only their view of it is checked.
 """
+
 import re
 
 import pytest
@@ -44,7 +45,7 @@ def test_a_route_file_that_disagrees_with_the_table_stops_the_facade_from_render
     (routes / "stage-1.conf").write_text("location /api/payments/ {\n    proxy_pass http://payments;\n}\n")
     monkeypatch.setattr(nginx, "ROUTES", routes)
 
-    with pytest.raises(ShopError, match="stage-1.conf routes .*/api/payments/.* the stage table"):
+    with pytest.raises(ShopError, match=r"stage-1\.conf routes .*/api/payments/.* the stage table"):
         nginx.render(tmp_path / "nginx", 1, stack.DEFAULT_ADDRESSES)
     assert not (tmp_path / "nginx" / "nginx.conf").exists()
 
@@ -62,7 +63,7 @@ def test_the_table_as_the_contract_states_it():
 
 
 def test_everything_reads_the_one_table():
-    assert stack.STAGE_ROUTES == {stage: stages.routes(stage) for stage in stages.STAGES}
+    assert {stage: stages.routes(stage) for stage in stages.STAGES} == stack.STAGE_ROUTES
     assert set_stage.BUILT_STAGES == stages.STAGES
     # set_stage moves, at each step, the context whose owner changes between the two stages.
     for low in stages.STAGES[:-1]:

@@ -1,5 +1,6 @@
 """The span exporter (monolith/core/tracing.py), the waterfall it feeds (monolith/traces/waterfall.py)
 and its terminal form (shopctl/trace.py), on spans made by the real SDK in this process."""
+
 import json
 import time
 
@@ -33,21 +34,34 @@ def _checkout(tmp_path):
     a call to the payments service, whose server span continues the trace (its traceparent)."""
     monolith = _provider(tmp_path, "monolith").get_tracer("test")
     payments = _provider(tmp_path, "payments").get_tracer("test")
-    with monolith.start_as_current_span("POST checkout/", kind=SpanKind.SERVER, attributes={
-        tracing.REQUEST_ID: REQUEST_ID, "http.request.method": "POST", "http.route": "checkout/",
-    }) as server:
-        with monolith.start_as_current_span("SELECT", kind=SpanKind.CLIENT, attributes={
-            "db.statement": 'SELECT "orders_order"."id"\n  FROM "orders_order"'}):
+    with monolith.start_as_current_span(
+        "POST checkout/",
+        kind=SpanKind.SERVER,
+        attributes={
+            tracing.REQUEST_ID: REQUEST_ID,
+            "http.request.method": "POST",
+            "http.route": "checkout/",
+        },
+    ) as server:
+        with monolith.start_as_current_span(
+            "SELECT",
+            kind=SpanKind.CLIENT,
+            attributes={"db.statement": 'SELECT "orders_order"."id"\n  FROM "orders_order"'},
+        ):
             time.sleep(0.002)
-        with monolith.start_as_current_span("POST", kind=SpanKind.CLIENT,
-                                            attributes={"http.url": "http://127.0.0.1:8003/api/payments/"}):
+        with monolith.start_as_current_span(
+            "POST", kind=SpanKind.CLIENT, attributes={"http.url": "http://127.0.0.1:8003/api/payments/"}
+        ):
             carrier = {}
             propagate.inject(carrier)
             parent = propagate.extract(carrier)
-            with payments.start_as_current_span("POST api/payments/", context=parent, kind=SpanKind.SERVER):
-                with payments.start_as_current_span("INSERT", kind=SpanKind.CLIENT,
-                                                    attributes={"db.statement": 'INSERT INTO "payments_payment"'}):
-                    time.sleep(0.002)
+            with (
+                payments.start_as_current_span("POST api/payments/", context=parent, kind=SpanKind.SERVER),
+                payments.start_as_current_span(
+                    "INSERT", kind=SpanKind.CLIENT, attributes={"db.statement": 'INSERT INTO "payments_payment"'}
+                ),
+            ):
+                time.sleep(0.002)
     return format(server.get_span_context().trace_id, "032x")
 
 
@@ -68,8 +82,14 @@ def test_the_waterfall_is_in_call_order_across_processes_with_the_facade_as_its_
     trace_id = _checkout(tmp_path)
     spans = waterfall.load_spans(tmp_path)
     server = next(span for span in spans if span["kind"] == "SERVER" and span["service"] == "monolith")
-    facade_line = {"msec": f"{(server['end'] + 1_000_000) / 1e9:.3f}", "request_time": "0.050",
-                   "request_id": REQUEST_ID, "method": "POST", "uri": "/checkout/", "status": "302"}
+    facade_line = {
+        "msec": f"{(server['end'] + 1_000_000) / 1e9:.3f}",
+        "request_time": "0.050",
+        "request_id": REQUEST_ID,
+        "method": "POST",
+        "uri": "/checkout/",
+        "status": "302",
+    }
 
     assert waterfall.find_trace_ids(REQUEST_ID, spans) == [trace_id]
     assert waterfall.find_trace_ids(trace_id, spans) == [trace_id]
@@ -115,17 +135,22 @@ def test_a_later_trace_that_links_to_the_checkout_is_shown_under_it(tmp_path, mo
     monkeypatch.setattr(tracing, "tracer", lambda: provider.get_tracer("test"))
     traceparent = f"00-{trace_id}-{'1' * 16}-01"
 
-    with tracing.linked("relay: commit stock", [traceparent, None, "garbage"]):
-        with provider.get_tracer("test").start_as_current_span("UPDATE", kind=SpanKind.CLIENT,
-                                                               attributes={"db.statement": "UPDATE x"}):
-            pass
+    with (
+        tracing.linked("relay: commit stock", [traceparent, None, "garbage"]),
+        provider.get_tracer("test").start_as_current_span(
+            "UPDATE", kind=SpanKind.CLIENT, attributes={"db.statement": "UPDATE x"}
+        ),
+    ):
+        pass
     with tracing.continued("relay: deliver payment", traceparent):
         pass
 
     found = waterfall.build(trace_id, waterfall.load_spans(tmp_path))
     relay = [row for row in found.rows if row.service == "relay"]
     assert [(row.operation, row.linked) for row in relay] == [
-        ("relay: deliver payment", False), ("relay: commit stock", True), ("SQL", True),
+        ("relay: deliver payment", False),
+        ("relay: commit stock", True),
+        ("SQL", True),
     ]
     assert "later, in a trace of its own that links to this one:" in shop_trace.render(found)
 
@@ -143,8 +168,14 @@ def test_sampling_keeps_a_share_of_new_traces_follows_the_caller_and_drops_lone_
     assert not kept.start_span("SELECT", kind=SpanKind.CLIENT).is_recording()  # a poll, outside any request
 
 
-@pytest.mark.parametrize(("env", "rate"), [({}, tracing.DEFAULT_SAMPLE_RATE), ({"TRACE_SAMPLE_RATE": "0.25"}, 0.25),
-                                           ({"OTEL_TRACES_SAMPLER_ARG": "0.5"}, 0.5)])
+@pytest.mark.parametrize(
+    ("env", "rate"),
+    [
+        ({}, tracing.DEFAULT_SAMPLE_RATE),
+        ({"TRACE_SAMPLE_RATE": "0.25"}, 0.25),
+        ({"OTEL_TRACES_SAMPLER_ARG": "0.5"}, 0.5),
+    ],
+)
 def test_the_sample_rate_comes_from_the_environment(env, rate):
     assert tracing.sample_rate(env) == rate
 

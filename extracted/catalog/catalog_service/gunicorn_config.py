@@ -6,6 +6,7 @@ A copy of the monolith's shopctl/gunicorn_config.py (the image has no shopctl); 
 for each number are the same, and the two should change together. The address comes from
 the command line, or from PORT (gunicorn binds 0.0.0.0:$PORT when no --bind is given).
 """
+
 import multiprocessing
 import os
 import shutil
@@ -31,10 +32,7 @@ accesslog = "-"
 # The combined format plus the time taken and the request id the response carries. Nothing
 # here prints the Authorization header, which carries passwords and service tokens: %(u)s is
 # only the user name of Basic credentials, and "-" for a bearer token.
-access_log_format = (
-    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
-    " request_id=%({x-request-id}o)s"
-)
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
 
 # gunicorn 25.1+ opens a control socket at one path per user; two stacks at once would fight
 # over it, and nothing here uses it.
@@ -57,6 +55,8 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
 def post_fork(server, worker):
     # Tracing starts in each worker, after the fork: the SDK's batch processor runs a thread, and
     # a fork does not copy threads (catalog_service/core/tracing.py).

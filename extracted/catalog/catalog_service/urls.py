@@ -1,4 +1,5 @@
 """The catalog service's URLs: the contract's /api/catalog/ prefix, plus ops (fault injection), health, admin and the API login."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView

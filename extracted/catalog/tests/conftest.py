@@ -2,6 +2,7 @@
 
 Adapted from the monolith's tests/conftest.py; nothing here imports the monolith or its tests.
 """
+
 import threading
 from decimal import Decimal
 

@@ -3,6 +3,7 @@
 Adapted from the monolith's tests/integration/test_catalog_api.py: the same requests must get
 the same answers from either process.
 """
+
 import base64
 from decimal import Decimal
 
@@ -13,7 +14,18 @@ from catalog_service.catalog.models import Category, Product
 
 PRODUCTS = "/api/catalog/products/"
 CATEGORIES = "/api/catalog/categories/"
-PRODUCT_FIELDS = {"sku", "name", "slug", "description", "category", "price", "currency", "stock", "is_active", "updated_at"}
+PRODUCT_FIELDS = {
+    "sku",
+    "name",
+    "slug",
+    "description",
+    "category",
+    "price",
+    "currency",
+    "stock",
+    "is_active",
+    "updated_at",
+}
 
 
 def skus(response):
@@ -156,7 +168,14 @@ def test_pages_walk_the_whole_list_without_repeats(api, make_product):
 def test_page_size_allows_up_to_one_hundred(api, make_product):
     coffee = make_product("ONE-1").category
     Product.objects.bulk_create(
-        Product(sku=f"BULK-{n:03}", name=f"Bulk {n:03}", slug=f"bulk-{n:03}", category=coffee, price=Decimal("1.00"), stock=1)
+        Product(
+            sku=f"BULK-{n:03}",
+            name=f"Bulk {n:03}",
+            slug=f"bulk-{n:03}",
+            category=coffee,
+            price=Decimal("1.00"),
+            stock=1,
+        )
         for n in range(101)
     )
 
@@ -227,7 +246,11 @@ def test_staff_hides_a_product_by_patching_is_active(staff_api, api, product):
 
 
 def test_deleting_a_product_that_was_reserved_hides_it_instead(staff_api, api, product):
-    reserved = staff_api.post("/api/catalog/stock-reservations/", {"reservation_id": "r-1", "lines": [{"sku": "COF-0001", "quantity": 1}]}, format="json")
+    reserved = staff_api.post(
+        "/api/catalog/stock-reservations/",
+        {"reservation_id": "r-1", "lines": [{"sku": "COF-0001", "quantity": 1}]},
+        format="json",
+    )
     assert reserved.status_code == 201
 
     assert staff_api.delete(f"{PRODUCTS}COF-0001/").status_code == 204

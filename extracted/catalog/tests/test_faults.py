@@ -1,5 +1,6 @@
 """Fault injection: GET/PUT /ops/faults/ (service token only), `manage.py faults`, and what the
 faults do to /api/catalog/ requests: latency and injected 503s (the payments service has the same)."""
+
 import base64
 import io
 import json
@@ -49,7 +50,9 @@ def test_anonymous_callers_are_401_with_a_bearer_challenge(api, db, method):
     assert not FaultSettings.objects.exists()
 
 
-@pytest.mark.parametrize("header", ["Bearer nope", f"Bearer {SERVICE_TOKEN} x", "Basic " + base64.b64encode(b"admin:wrong").decode()])
+@pytest.mark.parametrize(
+    "header", ["Bearer nope", f"Bearer {SERVICE_TOKEN} x", "Basic " + base64.b64encode(b"admin:wrong").decode()]
+)
 def test_wrong_credentials_are_401(service_tokens, staff_user, header):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)

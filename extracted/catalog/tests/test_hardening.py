@@ -1,5 +1,6 @@
 """Bad input that used to be a 500, sessions that end at logout, private answers kept out of caches, and the
 API's per-user throttle (issue 10), in the catalog service's copies of core/."""
+
 import base64
 
 import pytest

@@ -1,4 +1,5 @@
 """/healthz (the process answers, without its database) and /readyz (its database answers)."""
+
 from django.db import OperationalError
 
 

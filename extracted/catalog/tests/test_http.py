@@ -1,4 +1,5 @@
 """What every response carries (X-Served-By, X-Request-ID), JSON errors under /api/, and cookies of its own."""
+
 import pytest
 
 from catalog_service.catalog import selectors

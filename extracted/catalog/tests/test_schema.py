@@ -1,4 +1,5 @@
 """The OpenAPI document of /api/catalog/ and its Swagger UI: valid, complete, and served without a CDN."""
+
 import io
 import json
 import re
@@ -54,9 +55,7 @@ def test_every_operation_accepts_basic_the_session_or_a_service_token(client, db
     assert schemes["basicAuth"] == {"type": "http", "scheme": "basic"}
     assert schemes["cookieAuth"] == {"type": "apiKey", "in": "cookie", "name": "catalog_sessionid"}
     operations = {
-        (method, path): operation
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
+        (method, path): operation for path, item in document["paths"].items() for method, operation in item.items()
     }
     assert len(operations) == 17  # with GET and PUT on the stock reservations (the data move)
     credentials = [{"basicAuth": []}, {"cookieAuth": []}, {"serviceToken": []}]

@@ -1,4 +1,5 @@
 """manage.py seed_catalog: the local run's staff user, and on request the monolith's demo catalog; safe to repeat."""
+
 import hashlib
 import io
 

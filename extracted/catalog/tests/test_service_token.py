@@ -3,6 +3,7 @@
 A wrong token is a 401, no token where staff is needed is a 401 with the Basic challenge, and
 the token never reaches a log line.
 """
+
 import io
 import logging
 
@@ -70,7 +71,9 @@ def test_a_service_sees_inactive_products_as_staff_does(service_api, api, make_p
 
 
 def test_each_configured_service_has_its_own_token(service_tokens, category):
-    assert bearer(service_tokens["ops"]).post(CATEGORIES, {"slug": "tea", "name": "Tea"}, format="json").status_code == 201
+    assert (
+        bearer(service_tokens["ops"]).post(CATEGORIES, {"slug": "tea", "name": "Tea"}, format="json").status_code == 201
+    )
 
 
 def test_a_service_needs_no_csrf_token(service_tokens, category):
@@ -88,7 +91,13 @@ def test_a_service_is_not_a_database_user(service_tokens, db):
     user, auth = ServiceTokenAuthentication().authenticate(request)
 
     assert isinstance(user, ServicePrincipal)
-    assert (user.name, str(user), user.is_authenticated, user.is_staff, user.pk) == ("monolith", "service:monolith", True, False, None)
+    assert (user.name, str(user), user.is_authenticated, user.is_staff, user.pk) == (
+        "monolith",
+        "service:monolith",
+        True,
+        False,
+        None,
+    )
     assert auth is None  # the token is not kept on the request
     assert get_user_model().objects.count() == users
 
@@ -116,7 +125,9 @@ def test_a_wrong_token_is_a_401_and_changes_nothing(service_tokens, make_product
     client.credentials(HTTP_AUTHORIZATION=header)
 
     assert_401(client.post(PRODUCTS, NEW_PRODUCT, format="json"))
-    assert_401(client.post(RESERVATIONS, {"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": 1}]}, format="json"))
+    assert_401(
+        client.post(RESERVATIONS, {"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": 1}]}, format="json")
+    )
     assert_401(client.get(PRODUCTS))  # wrong credentials are wrong on a read too
     assert not Product.objects.filter(sku="NEW-1").exists()
     assert not StockReservation.objects.exists()
@@ -147,7 +158,9 @@ def test_a_process_without_the_setting_refuses_every_token(settings, category):
         ("post", f"{RESERVATIONS}order-1/release/"),
     ],
 )
-def test_no_credentials_where_staff_or_a_service_is_needed_is_a_401_with_the_basic_challenge(api, service_tokens, db, method, url):
+def test_no_credentials_where_staff_or_a_service_is_needed_is_a_401_with_the_basic_challenge(
+    api, service_tokens, db, method, url
+):
     response = getattr(api, method)(url, {}, format="json")
 
     assert_401(response)
@@ -166,7 +179,10 @@ def test_the_token_never_reaches_a_log_line(settings, service_tokens, category):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(EverythingFormatter())
-    loggers = [logging.getLogger(name) for name in ("", "django", "django.request", "django.security", "log_request_id.middleware")]
+    loggers = [
+        logging.getLogger(name)
+        for name in ("", "django", "django.request", "django.security", "log_request_id.middleware")
+    ]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
@@ -179,7 +195,7 @@ def test_the_token_never_reaches_a_log_line(settings, service_tokens, category):
         assert client.get(f"{PRODUCTS}NOPE-1/").status_code == 404
         assert bearer(wrong).post(PRODUCTS, NEW_PRODUCT, format="json").status_code == 401
     finally:
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=False):
             logger.removeHandler(handler)
             logger.setLevel(level)
 

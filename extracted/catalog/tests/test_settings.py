@@ -1,5 +1,6 @@
 """Settings: production passes Django's deployment checks, the local run needs no database server,
 SERVICE_TOKENS is read safely, and the service stands alone (it never imports the monolith)."""
+
 import os
 import subprocess
 import sys
@@ -9,8 +10,16 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]  # extracted/catalog
 REPO = PROJECT.parents[1]
-CLEARED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG",
-           "DJANGO_DEBUG", "ALLOWED_HOSTS", "SERVICE_TOKENS", "SHOP_RUN_DIR"}
+CLEARED = {
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_DEBUG",
+    "ALLOWED_HOSTS",
+    "SERVICE_TOKENS",
+    "SHOP_RUN_DIR",
+}
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "catalog_service.settings.production",
     "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
@@ -22,12 +31,21 @@ PRODUCTION = {
 
 def manage(*args, env):
     clean = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env={**clean, **env}, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env={**clean, **env}, capture_output=True, text=True
+    )
 
 
 def show(expression, env):
     """The repr of a Python expression evaluated with the settings loaded."""
-    result = manage("shell", "-v", "0", "-c", f"from django.conf import settings; from django.db import connection; print(repr(({expression})))", env=env)
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        f"from django.conf import settings; from django.db import connection; print(repr(({expression})))",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -90,7 +108,8 @@ def test_without_database_url_the_local_run_uses_an_sqlite_file_in_the_repositor
 
 def test_database_url_selects_postgresql_with_persistent_connections_and_atomic_requests():
     settings = show(
-        "connection.vendor, connection.settings_dict['CONN_MAX_AGE'], connection.settings_dict['CONN_HEALTH_CHECKS'], connection.settings_dict['ATOMIC_REQUESTS']",
+        "connection.vendor, connection.settings_dict['CONN_MAX_AGE'], "
+        "connection.settings_dict['CONN_HEALTH_CHECKS'], connection.settings_dict['ATOMIC_REQUESTS']",
         env={"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shop_catalog"},
     )
 

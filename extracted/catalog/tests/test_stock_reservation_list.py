@@ -2,6 +2,7 @@
 
 Adapted from the monolith's tests/integration/test_stock_reservation_list.py.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -39,7 +40,9 @@ def test_staff_list_every_reservation_oldest_first_paginated(staff_api, reservat
     assert ids(staff_api.get(RESERVATIONS, {"page_size": 2, "page": 2})) == ["order-C-1"]
 
 
-@pytest.mark.parametrize("status, expected", [("held", ["order-A-1"]), ("committed", ["order-B-1"]), ("released", ["order-C-1"])])
+@pytest.mark.parametrize(
+    "status, expected", [("held", ["order-A-1"]), ("committed", ["order-B-1"]), ("released", ["order-C-1"])]
+)
 def test_the_list_filters_by_status(staff_api, reservations, status, expected):
     assert ids(staff_api.get(RESERVATIONS, {"status": status})) == expected
 

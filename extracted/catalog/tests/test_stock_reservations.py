@@ -2,6 +2,7 @@
 
 Adapted from the monolith's tests/integration/test_stock_reservations.py.
 """
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -154,8 +155,9 @@ def test_a_batch_commit_commits_the_held_and_reports_the_rest(staff_api, beans):
     staff_api.post(f"{RESERVATIONS}order-2/release/")
     staff_api.post(f"{RESERVATIONS}order-3/commit/")
 
-    response = staff_api.post(COMMITS, {"reservation_ids": ["order-3", "nope", "order-2", "order-1", "order-1"]},
-                              format="json")
+    response = staff_api.post(
+        COMMITS, {"reservation_ids": ["order-3", "nope", "order-2", "order-1", "order-1"]}, format="json"
+    )
 
     assert response.status_code == 200, response.content
     assert response.json() == {"committed": ["order-3", "order-1"], "released": ["order-2"], "unknown": ["nope"]}
@@ -234,17 +236,35 @@ def test_an_unknown_sku_is_a_400_and_takes_nothing(staff_api, beans, make_produc
         pytest.param({}, "reservation_id", id="empty"),
         pytest.param({"reservation_id": "r-1"}, "lines", id="no-lines"),
         pytest.param({"reservation_id": "r-1", "lines": []}, "lines", id="empty-lines"),
-        pytest.param({"reservation_id": "r 1", "lines": [{"sku": "COF-1", "quantity": 1}]}, "reservation_id", id="space-in-id"),
-        pytest.param({"reservation_id": "r" * 65, "lines": [{"sku": "COF-1", "quantity": 1}]}, "reservation_id", id="long-id"),
-        pytest.param({"reservation_id": "r\x001", "lines": [{"sku": "COF-1", "quantity": 1}]}, "reservation_id", id="nul-in-id"),
+        pytest.param(
+            {"reservation_id": "r 1", "lines": [{"sku": "COF-1", "quantity": 1}]}, "reservation_id", id="space-in-id"
+        ),
+        pytest.param(
+            {"reservation_id": "r" * 65, "lines": [{"sku": "COF-1", "quantity": 1}]}, "reservation_id", id="long-id"
+        ),
+        pytest.param(
+            {"reservation_id": "r\x001", "lines": [{"sku": "COF-1", "quantity": 1}]}, "reservation_id", id="nul-in-id"
+        ),
         pytest.param({"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": 0}]}, "lines", id="quantity-0"),
-        pytest.param({"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": -1}]}, "lines", id="quantity-negative"),
-        pytest.param({"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": 2**31}]}, "lines", id="quantity-past-2**31"),
-        pytest.param({"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": "two"}]}, "lines", id="quantity-text"),
-        pytest.param({"reservation_id": "r-1", "lines": [{"sku": "COF\x001", "quantity": 1}]}, "lines", id="nul-in-sku"),
+        pytest.param(
+            {"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": -1}]}, "lines", id="quantity-negative"
+        ),
+        pytest.param(
+            {"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": 2**31}]}, "lines", id="quantity-past-2**31"
+        ),
+        pytest.param(
+            {"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": "two"}]}, "lines", id="quantity-text"
+        ),
+        pytest.param(
+            {"reservation_id": "r-1", "lines": [{"sku": "COF\x001", "quantity": 1}]}, "lines", id="nul-in-sku"
+        ),
         pytest.param({"reservation_id": "r-1", "lines": [{"quantity": 1}]}, "lines", id="no-sku"),
-        pytest.param({"reservation_id": "r-1", "lines": {"sku": "COF-1", "quantity": 1}}, "lines", id="lines-not-a-list"),
-        pytest.param({"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": 1}] * 101}, "lines", id="101-lines"),
+        pytest.param(
+            {"reservation_id": "r-1", "lines": {"sku": "COF-1", "quantity": 1}}, "lines", id="lines-not-a-list"
+        ),
+        pytest.param(
+            {"reservation_id": "r-1", "lines": [{"sku": "COF-1", "quantity": 1}] * 101}, "lines", id="101-lines"
+        ),
     ],
 )
 def test_bad_reservation_input_is_a_400_naming_the_field(staff_api, beans, body, field):
@@ -276,7 +296,9 @@ def test_anonymous_users_and_customers_cannot_touch_reservations(api, customer_a
 def test_many_buyers_racing_for_the_last_units_never_oversell(make_product, run_at_once):
     make_product("LAST-1", stock=3)
 
-    results = run_at_once(10, lambda i: services.stock_reserve(reservation_id=f"race-{i}", lines=[{"sku": "LAST-1", "quantity": 1}]))
+    results = run_at_once(
+        10, lambda i: services.stock_reserve(reservation_id=f"race-{i}", lines=[{"sku": "LAST-1", "quantity": 1}])
+    )
 
     won = [r for r in results if isinstance(r, tuple)]
     lost = [r for r in results if not isinstance(r, tuple)]
@@ -308,7 +330,9 @@ def test_the_same_reservation_id_sent_twice_at_once_reserves_once(make_product, 
     # A retried request racing the original: stock for exactly one of them.
     make_product("LAST-1", stock=2)
 
-    results = run_at_once(6, lambda i: services.stock_reserve(reservation_id="order-1", lines=[{"sku": "LAST-1", "quantity": 2}]))
+    results = run_at_once(
+        6, lambda i: services.stock_reserve(reservation_id="order-1", lines=[{"sku": "LAST-1", "quantity": 2}])
+    )
 
     assert all(isinstance(r, tuple) for r in results), results
     assert sorted(created for _, created in results) == [False] * 5 + [True]
@@ -320,7 +344,9 @@ def test_the_same_reservation_id_sent_twice_at_once_reserves_once(make_product, 
 def test_the_same_reservation_id_with_other_lines_at_once_is_refused(make_product, run_at_once):
     make_product("LAST-1", stock=10)
 
-    results = run_at_once(2, lambda i: services.stock_reserve(reservation_id="order-1", lines=[{"sku": "LAST-1", "quantity": i + 1}]))
+    results = run_at_once(
+        2, lambda i: services.stock_reserve(reservation_id="order-1", lines=[{"sku": "LAST-1", "quantity": i + 1}])
+    )
 
     assert sum(isinstance(r, tuple) for r in results) == 1
     refused = [r for r in results if not isinstance(r, tuple)]

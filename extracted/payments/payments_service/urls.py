@@ -1,4 +1,5 @@
 """The payments service's URLs: the contract's /api/payments/ prefix, plus ops, health, admin and the API login."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView

@@ -3,6 +3,7 @@
 Adapted from the monolith's tests/conftest.py and the catalog service's; nothing here imports
 the monolith or its tests.
 """
+
 import threading
 import uuid
 

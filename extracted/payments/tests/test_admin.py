@@ -1,4 +1,5 @@
 """Staff see payments, refunds and idempotency keys in the service's own admin, and refund from there."""
+
 import pytest
 from django.test import Client
 

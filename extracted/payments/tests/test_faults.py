@@ -1,5 +1,6 @@
 """Fault injection: GET/PUT /ops/faults/ (service token only), `manage.py faults`, and what the
 faults do to /api/payments/ requests: latency, injected 503s, a slow answer after a committed charge."""
+
 import base64
 import io
 import json
@@ -41,7 +42,17 @@ def test_anonymous_callers_are_401_with_a_bearer_challenge(api, db, method):
     assert not FaultSettings.objects.exists()
 
 
-@pytest.mark.parametrize("header", ["Bearer nope", "Bearer", f"Bearer {SERVICE_TOKEN} x", "Bearer caf\u00e9", "Basic !!!", "Basic " + base64.b64encode(b"admin:wrong").decode()])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer nope",
+        "Bearer",
+        f"Bearer {SERVICE_TOKEN} x",
+        "Bearer caf\u00e9",
+        "Basic !!!",
+        "Basic " + base64.b64encode(b"admin:wrong").decode(),
+    ],
+)
 @pytest.mark.parametrize("method", ["get", "put"])
 def test_wrong_credentials_are_401(service_tokens, staff_user, method, header):
     client = APIClient()
@@ -89,7 +100,11 @@ def test_the_settings_give_the_defaults(service_api, settings):
     defaults = {"latency_ms": 150, "error_rate": 0.25, "timeout_after_charge_ms": 4000}
 
     assert service_api.get(OPS).json() == {**defaults, "defaults": defaults}
-    assert service_api.put(OPS, {"error_rate": 0}, format="json").json() == {**defaults, "error_rate": 0.0, "defaults": defaults}
+    assert service_api.put(OPS, {"error_rate": 0}, format="json").json() == {
+        **defaults,
+        "error_rate": 0.0,
+        "defaults": defaults,
+    }
     # PUT replaces every value set: what it leaves out goes back to its default.
     assert service_api.put(OPS, {}, format="json").json() == {**defaults, "defaults": defaults}
 
@@ -154,7 +169,9 @@ def test_malformed_json_is_400(service_api, raw):
 
 def test_other_methods_are_405(service_api):
     for method in ("post", "patch", "delete"):
-        assert assert_json_error(getattr(service_api, method)(OPS, {}, format="json"), 405)["code"] == "method_not_allowed"
+        assert (
+            assert_json_error(getattr(service_api, method)(OPS, {}, format="json"), 405)["code"] == "method_not_allowed"
+        )
 
 
 # --- What they do ----------------------------------------------------------------------------
@@ -285,9 +302,17 @@ def run_faults(*args):
 
 def test_the_command_shows_sets_and_clears(db, settings):
     assert run_faults() == NONE
-    assert run_faults("set", "--latency-ms", "300", "--error-rate", "0.2") == {"latency_ms": 300, "error_rate": 0.2, "timeout_after_charge_ms": 0}
+    assert run_faults("set", "--latency-ms", "300", "--error-rate", "0.2") == {
+        "latency_ms": 300,
+        "error_rate": 0.2,
+        "timeout_after_charge_ms": 0,
+    }
     # set changes only what it is given
-    assert run_faults("set", "--timeout-after-charge-ms", "8000") == {"latency_ms": 300, "error_rate": 0.2, "timeout_after_charge_ms": 8000}
+    assert run_faults("set", "--timeout-after-charge-ms", "8000") == {
+        "latency_ms": 300,
+        "error_rate": 0.2,
+        "timeout_after_charge_ms": 8000,
+    }
     assert run_faults("show") == faults.faults_get().as_dict()
     settings.PAYMENTS_FAULT_LATENCY_MS = 50
     assert run_faults("clear") == {**NONE, "latency_ms": 50}  # back to the settings' defaults

@@ -1,5 +1,6 @@
 """Bad input that used to be a 500, sessions that end at logout, private answers kept out of caches, and the
 API's per-user throttle (issue 10), in the payments service's copies of core/."""
+
 import base64
 
 import pytest
@@ -22,8 +23,9 @@ def test_a_nul_in_basic_credentials_is_a_401_naming_it(api, staff_user, header):
 
 
 def test_deeply_nested_json_is_a_400_naming_the_problem(staff_api):
-    response = staff_api.post(PAYMENTS, "[" * 950 + "]" * 950, content_type="application/json",
-                              HTTP_IDEMPOTENCY_KEY="nested-json-probe")
+    response = staff_api.post(
+        PAYMENTS, "[" * 950 + "]" * 950, content_type="application/json", HTTP_IDEMPOTENCY_KEY="nested-json-probe"
+    )
 
     assert response.status_code == 400
     assert f"nested more than {MAX_DEPTH}" in response.json()["detail"]

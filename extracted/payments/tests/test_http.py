@@ -2,6 +2,7 @@
 
 The catalog service's tests/test_http.py, adapted.
 """
+
 import pytest
 
 from payments_service.payments import selectors

@@ -5,6 +5,7 @@ really overlap. A request whose key is still in flight is answered 409
 (`idempotency_key_in_use`) at once; one that comes after the first committed gets the first
 response again. Never two charges. Keys are kept at least 24 hours.
 """
+
 import io
 import threading
 from datetime import timedelta
@@ -150,7 +151,9 @@ def test_a_request_that_fails_midway_leaves_the_key_free_for_a_retry(staff_clien
 def test_concurrent_refunds_with_one_key_refund_once(staff_client, run_at_once, new_key):
     payment_id = charge(staff_client(), new_key()).json()["id"]
 
-    responses = run_at_once(THREADS, lambda index: refund(staff_client(), payment_id, {"amount": "5.00"}, key="refund-1"))
+    responses = run_at_once(
+        THREADS, lambda index: refund(staff_client(), payment_id, {"amount": "5.00"}, key="refund-1")
+    )
 
     assert not [r for r in responses if isinstance(r, Exception)], responses
     assert Refund.objects.count() == 1
@@ -164,7 +167,9 @@ def test_concurrent_refunds_with_one_key_refund_once(staff_client, run_at_once, 
 def test_concurrent_refunds_never_refund_more_than_was_paid(staff_client, run_at_once, new_key):
     payment_id = charge(staff_client(), new_key()).json()["id"]
 
-    responses = run_at_once(THREADS, lambda index: refund(staff_client(), payment_id, {"amount": "5.00"}, key=f"refund-{index}"))
+    responses = run_at_once(
+        THREADS, lambda index: refund(staff_client(), payment_id, {"amount": "5.00"}, key=f"refund-{index}")
+    )
 
     assert sorted(r.status_code for r in responses) == [201, 201] + [400] * (THREADS - 2)  # 2 x 5.00 of 12.50
     assert all("amount" in r.json() for r in responses if r.status_code == 400)

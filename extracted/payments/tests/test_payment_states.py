@@ -1,4 +1,5 @@
 """A payment's status moves only along the allowed transitions; anything else is refused, never applied."""
+
 import pytest
 
 from payments_service.core.errors import Conflict

@@ -3,6 +3,7 @@
 The monolith's tests/integration/test_payments_api.py, adapted: the same requests must get the
 same answers from both processes.
 """
+
 import uuid
 
 import pytest
@@ -27,8 +28,12 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 def test_anonymous_clients_are_401(api, paid, new_key, method, path):
-    response = getattr(api, method)(path.format(id=paid["id"]), PAYMENT if method == "post" else None,
-                                    format="json", headers={"Idempotency-Key": new_key()})
+    response = getattr(api, method)(
+        path.format(id=paid["id"]),
+        PAYMENT if method == "post" else None,
+        format="json",
+        headers={"Idempotency-Key": new_key()},
+    )
 
     assert assert_json_error(response, 401)["detail"]
     assert response["WWW-Authenticate"].startswith("Basic")
@@ -37,8 +42,12 @@ def test_anonymous_clients_are_401(api, paid, new_key, method, path):
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 def test_customers_are_403(customer_api, paid, new_key, method, path):
-    response = getattr(customer_api, method)(path.format(id=paid["id"]), PAYMENT if method == "post" else None,
-                                             format="json", headers={"Idempotency-Key": new_key()})
+    response = getattr(customer_api, method)(
+        path.format(id=paid["id"]),
+        PAYMENT if method == "post" else None,
+        format="json",
+        headers={"Idempotency-Key": new_key()},
+    )
 
     assert assert_json_error(response, 403)["detail"]
     assert Payment.objects.count() == 1 and not Refund.objects.exists()
@@ -53,8 +62,12 @@ def test_staff_may_use_http_basic_authentication(staff_user, new_key):
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 def test_a_service_with_its_token_may_use_every_endpoint(service_api, paid, new_key, method, path):
-    response = getattr(service_api, method)(path.format(id=paid["id"]), PAYMENT if method == "post" and "refunds" not in path else {},
-                                            format="json", headers={"Idempotency-Key": new_key()})
+    response = getattr(service_api, method)(
+        path.format(id=paid["id"]),
+        PAYMENT if method == "post" and "refunds" not in path else {},
+        format="json",
+        headers={"Idempotency-Key": new_key()},
+    )
 
     assert response.status_code in (200, 201), response.content
 
@@ -64,8 +77,12 @@ def test_a_wrong_service_token_is_401(service_tokens, paid, new_key, method, pat
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Bearer not-the-token")
 
-    response = getattr(client, method)(path.format(id=paid["id"]), PAYMENT if method == "post" else None,
-                                       format="json", headers={"Idempotency-Key": new_key()})
+    response = getattr(client, method)(
+        path.format(id=paid["id"]),
+        PAYMENT if method == "post" else None,
+        format="json",
+        headers={"Idempotency-Key": new_key()},
+    )
 
     assert assert_json_error(response, 401)["detail"]
     assert Payment.objects.count() == 1 and not Refund.objects.exists()
@@ -74,11 +91,14 @@ def test_a_wrong_service_token_is_401(service_tokens, paid, new_key, method, pat
 # Charging
 
 
-@pytest.mark.parametrize(("card", "status", "failure_code"), [
-    (GOOD_CARD, "succeeded", ""),
-    (DECLINED_CARD, "failed", "card_declined"),
-    (NO_FUNDS_CARD, "failed", "insufficient_funds"),
-])
+@pytest.mark.parametrize(
+    ("card", "status", "failure_code"),
+    [
+        (GOOD_CARD, "succeeded", ""),
+        (DECLINED_CARD, "failed", "card_declined"),
+        (NO_FUNDS_CARD, "failed", "insufficient_funds"),
+    ],
+)
 def test_a_charge_ends_as_the_test_card_says(staff_api, new_key, card, status, failure_code):
     response = charge(staff_api, new_key(), {**PAYMENT, "card": card})
 
@@ -180,8 +200,12 @@ def test_a_replayed_decline_stays_a_decline(staff_api, new_key):
 def test_a_replay_after_a_refund_is_the_first_answer_not_the_payment_now(staff_api, new_key):
     key = new_key()
     first = charge(staff_api, key)
-    refund = staff_api.post(f"/api/payments/{first.json()['id']}/refunds/", {"amount": "5.00"}, format="json",
-                            headers={"Idempotency-Key": new_key()})
+    refund = staff_api.post(
+        f"/api/payments/{first.json()['id']}/refunds/",
+        {"amount": "5.00"},
+        format="json",
+        headers={"Idempotency-Key": new_key()},
+    )
     assert refund.status_code == 201, refund.content
 
     again = charge(staff_api, key)
@@ -196,24 +220,32 @@ def test_a_key_stored_as_the_api_answered_before_records_were_kept_replays_alike
     payment_key, refund_key = new_key(), new_key()
     first = charge(staff_api, payment_key).json()
     refund_body = {"amount": "5.00"}
-    refund = staff_api.post(f"/api/payments/{first['id']}/refunds/", refund_body, format="json",
-                            headers={"Idempotency-Key": refund_key}).json()
+    refund = staff_api.post(
+        f"/api/payments/{first['id']}/refunds/", refund_body, format="json", headers={"Idempotency-Key": refund_key}
+    ).json()
     IdempotencyKey.objects.filter(key=f"payment:{payment_key}").update(response_status=201, response_body=first)
     IdempotencyKey.objects.filter(key=f"refund:{refund_key}").update(response_status=201, response_body=refund)
 
     assert charge(staff_api, payment_key).json() == first
-    assert staff_api.post(f"/api/payments/{first['id']}/refunds/", refund_body, format="json",
-                          headers={"Idempotency-Key": refund_key}).json() == refund
+    assert (
+        staff_api.post(
+            f"/api/payments/{first['id']}/refunds/", refund_body, format="json", headers={"Idempotency-Key": refund_key}
+        ).json()
+        == refund
+    )
 
 
-@pytest.mark.parametrize("change", [
-    {"amount": "12.51"},
-    {"currency": "USD"},
-    {"order_number": "ORDER99999"},
-    {"card": DECLINED_CARD},
-    {"card": {**GOOD_CARD, "cvc": "999"}},
-    {"card": {**GOOD_CARD, "exp_year": 2031}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": "12.51"},
+        {"currency": "USD"},
+        {"order_number": "ORDER99999"},
+        {"card": DECLINED_CARD},
+        {"card": {**GOOD_CARD, "cvc": "999"}},
+        {"card": {**GOOD_CARD, "exp_year": 2031}},
+    ],
+)
 def test_the_same_key_with_another_body_is_422(staff_api, paid, new_key, change):
     key = new_key()
     charge(staff_api, key)
@@ -287,13 +319,16 @@ def test_a_strange_order_number_filter_is_never_a_500(staff_api, paid, value):
         assert "order_number" in response.json()
 
 
-@pytest.mark.parametrize("path", [
-    f"/api/payments/{uuid.uuid4()}/",
-    f"/api/payments/{uuid.uuid4()}/refunds/",
-    "/api/payments/not-a-uuid/",
-    "/api/payments/%00/",
-    "/api/payments/" + "a" * 10_000 + "/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/payments/{uuid.uuid4()}/",
+        f"/api/payments/{uuid.uuid4()}/refunds/",
+        "/api/payments/not-a-uuid/",
+        "/api/payments/%00/",
+        "/api/payments/" + "a" * 10_000 + "/",
+    ],
+)
 def test_an_unknown_payment_is_a_json_404(staff_api, paid, path):
     method = staff_api.post if path.endswith("refunds/") else staff_api.get
 
@@ -366,7 +401,10 @@ def test_a_refund_with_a_key_is_made_once(staff_api, paid, new_key):
     assert again["Idempotent-Replayed"] == "true"
     assert Refund.objects.count() == 1
     assert staff_api.get(f"/api/payments/{paid['id']}/").json()["amount_refunded"] == "5.00"
-    assert assert_json_error(refund(staff_api, paid["id"], {"amount": "6.00"}, key=key), 422)["code"] == "idempotency_key_reused"
+    assert (
+        assert_json_error(refund(staff_api, paid["id"], {"amount": "6.00"}, key=key), 422)["code"]
+        == "idempotency_key_reused"
+    )
 
 
 def test_a_refund_amount_written_differently_is_the_same_refund(staff_api, paid, new_key):
@@ -388,24 +426,27 @@ def test_a_refund_key_is_not_a_payment_key(staff_api, paid, new_key):
     assert refund(staff_api, paid["id"], {"amount": "1.00"}, key=key).status_code == 201
 
 
-@pytest.mark.parametrize("body", [
-    {"amount": "abc"},
-    {"amount": "0"},
-    {"amount": "-1.00"},
-    {"amount": "0.001"},
-    {"amount": "NaN"},
-    {"amount": "Infinity"},
-    {"amount": "1e20"},
-    {"amount": 2**63},
-    {"amount": "5\x00"},
-    {"reason": BIG},
-    {"reason": "because\x00"},
-    {"reason": ["x"]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": "abc"},
+        {"amount": "0"},
+        {"amount": "-1.00"},
+        {"amount": "0.001"},
+        {"amount": "NaN"},
+        {"amount": "Infinity"},
+        {"amount": "1e20"},
+        {"amount": 2**63},
+        {"amount": "5\x00"},
+        {"reason": BIG},
+        {"reason": "because\x00"},
+        {"reason": ["x"]},
+    ],
+)
 def test_bad_refund_input_is_400_naming_the_field(staff_api, paid, body):
     response = refund(staff_api, paid["id"], body)
 
-    assert list(body)[0] in assert_json_error(response, 400)
+    assert next(iter(body)) in assert_json_error(response, 400)
     assert not Refund.objects.exists()
 
 
@@ -463,7 +504,9 @@ def test_bad_payment_input_is_400_naming_the_field(staff_api, new_key, body, fie
 
 @pytest.mark.parametrize("raw", [b'{"amount": ', b"\xff\xfe", b'{"amount": NaN}', b"\x00"])
 def test_malformed_json_is_400(staff_api, new_key, raw):
-    response = staff_api.post("/api/payments/", raw, content_type="application/json", headers={"Idempotency-Key": new_key()})
+    response = staff_api.post(
+        "/api/payments/", raw, content_type="application/json", headers={"Idempotency-Key": new_key()}
+    )
 
     assert assert_json_error(response, 400)["detail"]
     assert not Payment.objects.exists()

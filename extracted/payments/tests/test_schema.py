@@ -1,4 +1,5 @@
 """The OpenAPI document of /api/payments/ and its Swagger UI: valid, complete, and served without a CDN."""
+
 import io
 import json
 import re
@@ -48,9 +49,7 @@ def test_every_operation_accepts_basic_the_session_or_a_service_token(client, db
     assert schemes["basicAuth"] == {"type": "http", "scheme": "basic"}
     assert schemes["cookieAuth"] == {"type": "apiKey", "in": "cookie", "name": "payments_sessionid"}
     operations = {
-        (method, path): operation
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
+        (method, path): operation for path, item in document["paths"].items() for method, operation in item.items()
     }
     assert len(operations) == 4
     for (method, path), operation in operations.items():
@@ -84,7 +83,9 @@ def test_the_document_promises_what_the_service_does(client, db):
     refund = document["paths"]["/api/payments/{payment_id}/refunds/"]["post"]
 
     assert [(p["name"], p["in"], p["required"]) for p in create["parameters"]] == [("Idempotency-Key", "header", True)]
-    assert [(p["name"], p["in"], p.get("required", False)) for p in refund["parameters"] if p["in"] == "header"] == [("Idempotency-Key", "header", False)]
+    assert [(p["name"], p["in"], p.get("required", False)) for p in refund["parameters"] if p["in"] == "header"] == [
+        ("Idempotency-Key", "header", False)
+    ]
     for operation in (create, refund):
         assert "still in progress" in operation["responses"]["409"]["description"]
         assert "422" in operation["responses"]

@@ -1,4 +1,5 @@
 """manage.py seed_payments: the local run's staff user admin/admin; safe to repeat, never in production."""
+
 import io
 
 from django.contrib.auth import get_user_model

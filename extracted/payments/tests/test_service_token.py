@@ -2,6 +2,7 @@
 
 The catalog service's tests/test_service_token.py, adapted to the payments API.
 """
+
 import io
 import logging
 
@@ -45,7 +46,13 @@ def test_a_service_is_not_a_database_user(service_tokens, db):
     user, auth = ServiceTokenAuthentication().authenticate(request)
 
     assert isinstance(user, ServicePrincipal)
-    assert (user.name, str(user), user.is_authenticated, user.is_staff, user.pk) == ("monolith", "service:monolith", True, False, None)
+    assert (user.name, str(user), user.is_authenticated, user.is_staff, user.pk) == (
+        "monolith",
+        "service:monolith",
+        True,
+        False,
+        None,
+    )
     assert auth is None  # the token is not kept on the request
     assert get_user_model().objects.count() == users
 
@@ -68,7 +75,10 @@ def test_the_token_never_reaches_a_log_line(settings, service_tokens, db):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(EverythingFormatter())
-    loggers = [logging.getLogger(name) for name in ("", "django", "django.request", "django.security", "log_request_id.middleware")]
+    loggers = [
+        logging.getLogger(name)
+        for name in ("", "django", "django.request", "django.security", "log_request_id.middleware")
+    ]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
@@ -83,7 +93,7 @@ def test_the_token_never_reaches_a_log_line(settings, service_tokens, db):
         assert post(bearer(wrong)).status_code == 401
         assert bearer(wrong).get("/ops/faults/").status_code == 401
     finally:
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=False):
             logger.removeHandler(handler)
             logger.setLevel(level)
 

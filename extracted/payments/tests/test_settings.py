@@ -1,5 +1,6 @@
 """Settings: production passes Django's deployment checks, the local run needs no database server,
 SERVICE_TOKENS is read safely, and the service stands alone (it never imports the monolith)."""
+
 import os
 import subprocess
 import sys
@@ -9,9 +10,19 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]  # extracted/payments
 REPO = PROJECT.parents[1]
-CLEARED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG",
-           "DJANGO_DEBUG", "ALLOWED_HOSTS", "SERVICE_TOKENS", "SHOP_RUN_DIR",
-           "PAYMENTS_FAULT_LATENCY_MS", "PAYMENTS_FAULT_ERROR_RATE", "PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE"}
+CLEARED = {
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "DJANGO_DEBUG",
+    "ALLOWED_HOSTS",
+    "SERVICE_TOKENS",
+    "SHOP_RUN_DIR",
+    "PAYMENTS_FAULT_LATENCY_MS",
+    "PAYMENTS_FAULT_ERROR_RATE",
+    "PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE",
+}
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "payments_service.settings.production",
     "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
@@ -23,12 +34,21 @@ PRODUCTION = {
 
 def manage(*args, env):
     clean = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env={**clean, **env}, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env={**clean, **env}, capture_output=True, text=True
+    )
 
 
 def show(expression, env):
     """The repr of a Python expression evaluated with the settings loaded."""
-    result = manage("shell", "-v", "0", "-c", f"from django.conf import settings; from django.db import connection; print(repr(({expression})))", env=env)
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        f"from django.conf import settings; from django.db import connection; print(repr(({expression})))",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -91,7 +111,8 @@ def test_without_database_url_the_local_run_uses_an_sqlite_file_in_the_repositor
 
 def test_database_url_selects_postgresql_with_persistent_connections_and_atomic_requests():
     settings = show(
-        "connection.vendor, connection.settings_dict['CONN_MAX_AGE'], connection.settings_dict['CONN_HEALTH_CHECKS'], connection.settings_dict['ATOMIC_REQUESTS']",
+        "connection.vendor, connection.settings_dict['CONN_MAX_AGE'], "
+        "connection.settings_dict['CONN_HEALTH_CHECKS'], connection.settings_dict['ATOMIC_REQUESTS']",
         env={"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shop_pay_settings_unused"},
     )
 
@@ -126,7 +147,10 @@ def test_the_service_never_imports_the_monolith():
         "import sys, django; django.setup();"
         "from django.urls import get_resolver; get_resolver().url_patterns;"
         "from drf_spectacular.generators import SchemaGenerator; SchemaGenerator().get_schema(public=True);"
-        "from django.core.management import load_command_class; load_command_class('payments_service.payments', 'seed_payments'); load_command_class('payments_service.ops', 'faults'); load_command_class('payments_service.payments', 'purge_idempotency_keys');"
+        "from django.core.management import load_command_class; "
+        "load_command_class('payments_service.payments', 'seed_payments'); "
+        "load_command_class('payments_service.ops', 'faults'); "
+        "load_command_class('payments_service.payments', 'purge_idempotency_keys');"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('monolith', 'shopctl', 'tests')))"
     )
     clean = {k: v for k, v in os.environ.items() if k not in CLEARED}
@@ -139,19 +163,41 @@ def test_the_service_never_imports_the_monolith():
 
 
 def test_the_fault_defaults_come_from_the_environment():
-    env = {"PAYMENTS_FAULT_LATENCY_MS": "120", "PAYMENTS_FAULT_ERROR_RATE": "0.1", "PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE": "6000"}
+    env = {
+        "PAYMENTS_FAULT_LATENCY_MS": "120",
+        "PAYMENTS_FAULT_ERROR_RATE": "0.1",
+        "PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE": "6000",
+    }
 
-    shown = show("settings.PAYMENTS_FAULT_LATENCY_MS, settings.PAYMENTS_FAULT_ERROR_RATE, settings.PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE", env=env)
+    shown = show(
+        "settings.PAYMENTS_FAULT_LATENCY_MS, settings.PAYMENTS_FAULT_ERROR_RATE, settings.PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE",
+        env=env,
+    )
 
     assert shown == "(120, 0.1, 6000)"
-    assert show("settings.PAYMENTS_FAULT_LATENCY_MS, settings.PAYMENTS_FAULT_ERROR_RATE, settings.PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE", env={}) == "(0, 0.0, 0)"
+    assert (
+        show(
+            "settings.PAYMENTS_FAULT_LATENCY_MS, settings.PAYMENTS_FAULT_ERROR_RATE, settings.PAYMENTS_FAULT_TIMEOUT_AFTER_CHARGE",
+            env={},
+        )
+        == "(0, 0.0, 0)"
+    )
 
 
 def test_the_cookies_are_the_services_own():
-    assert show("settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME", env={}) == "('payments_sessionid', 'payments_csrftoken')"
+    assert (
+        show("settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME", env={})
+        == "('payments_sessionid', 'payments_csrftoken')"
+    )
 
 
 def test_the_test_database_is_named_after_the_configured_one():
-    shown = show("connection.creation._get_test_db_name()", env={"DJANGO_SETTINGS_MODULE": "payments_service.settings.test", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shop_pay_tests"})
+    shown = show(
+        "connection.creation._get_test_db_name()",
+        env={
+            "DJANGO_SETTINGS_MODULE": "payments_service.settings.test",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shop_pay_tests",
+        },
+    )
 
     assert shown == repr("shop_pay_tests_test")

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='orderpayment',
             name='trace_context',
-            field=models.CharField(blank=True, max_length=55, null=True),
+            field=models.CharField(blank=True, default='', max_length=55),
         ),
     ]

@@ -1,4 +1,5 @@
 """Staff manage categories and products here."""
+
 from django.contrib import admin
 
 from .models import Category, Product, StockReservation, StockReservationLine

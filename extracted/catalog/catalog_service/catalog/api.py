@@ -2,6 +2,7 @@
 
 The monolith's api.py, but for who may write: staff, or a peer service with its token.
 """
+
 from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -10,7 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog_service.core.parsers import JSONParser
-from catalog_service.core.permissions import IsService, IsStaffOrService, IsStaffOrServiceOrReadOnly, is_staff_or_service
+from catalog_service.core.permissions import (
+    IsService,
+    IsStaffOrService,
+    IsStaffOrServiceOrReadOnly,
+    is_staff_or_service,
+)
 from catalog_service.core.serializers import ErrorSerializer
 
 from . import selectors, services
@@ -174,7 +180,9 @@ class StockReservationListView(generics.ListAPIView):
         request=StockReservationRequestSerializer,
         responses={
             201: StockReservationSerializer,
-            200: OpenApiResponse(StockReservationSerializer, description="The reservation_id was seen before: its reservation."),
+            200: OpenApiResponse(
+                StockReservationSerializer, description="The reservation_id was seen before: its reservation."
+            ),
             **RESERVATION_ERRORS,
         },
         description="Reserve stock for every line, or for none. Repeating a reservation_id returns the first result.",
@@ -208,7 +216,7 @@ class StockReservationDetailView(APIView):
         request=StockReservationRecordSerializer,
         responses={201: StockReservationSerializer, 200: StockReservationSerializer, **_errors(400, 401, 403, 404)},
         description="Record the reservation as the catalog's other copy holds it, stock untouched "
-                    "(the data move between the monolith and the catalog service; service token only).",
+        "(the data move between the monolith and the catalog service; service token only).",
     )
     def put(self, request, reservation_id):
         data = StockReservationRecordSerializer(data=request.data)
@@ -248,8 +256,8 @@ class StockReservationCommitView(_ReservationActionView):
     request=StockReservationCommitsRequestSerializer,
     responses={200: StockReservationCommitsSerializer, **_errors(400, 401, 403)},
     description="Commit up to 100 held reservations in one call (what the monolith's relay does with "
-                "paid orders). Committing twice is harmless; a released or unknown id is reported, "
-                "not an error, and does not stop the others.",
+    "paid orders). Committing twice is harmless; a released or unknown id is reported, "
+    "not an error, and does not stop the others.",
 )
 class StockReservationCommitsView(APIView):
     permission_classes = [IsStaffOrService]

@@ -1,4 +1,5 @@
 """App config for the catalog."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """The product query language: the monolith's FilterSet, copied, so a query string means the same on both sides."""
+
 import re
 
 import django_filters
@@ -64,7 +65,8 @@ class ProductFilter(django_filters.FilterSet):
     # Django's NullBooleanSelect reads "1" as "no filter" and django-filter's
     # BooleanWidget reads anything unknown as "no filter": both ignore ?in_stock=yes.
     in_stock = StrictBooleanFilter(
-        method="filter_in_stock", help_text="true (or 1): only products in stock; false (or 0): only those out of stock."
+        method="filter_in_stock",
+        help_text="true (or 1): only products in stock; false (or 0): only those out of stock.",
     )
     sku = SkuListFilter(help_text=f"Comma-separated skus, at most {MAX_BATCH_SKUS}.")
     ordering = django_filters.OrderingFilter(
@@ -80,9 +82,7 @@ class ProductFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(sku__iexact=value) | Q(description__icontains=value)
-        )
+        return queryset.filter(Q(name__icontains=value) | Q(sku__iexact=value) | Q(description__icontains=value))
 
     def filter_in_stock(self, queryset, name, value):
         if value is None:
@@ -110,7 +110,9 @@ class ProductFilter(django_filters.FilterSet):
 class StockReservationFilter(django_filters.FilterSet):
     """The stock reservation list's query: `status` and `created_before`, each refused with a 400 when malformed."""
 
-    status = django_filters.ChoiceFilter(choices=StockReservation.Status.choices, help_text="held, committed or released.")
+    status = django_filters.ChoiceFilter(
+        choices=StockReservation.Status.choices, help_text="held, committed or released."
+    )
     created_before = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="ISO 8601 date and time: only reservations made before it."
     )

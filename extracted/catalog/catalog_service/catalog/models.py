@@ -3,6 +3,7 @@
 The same tables, columns and constraints as the monolith's catalog app, so that rows move
 between the two databases as they are.
 """
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -32,9 +33,7 @@ class Product(models.Model):
     slug = models.SlugField(max_length=200)
     description = models.TextField(blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
-    price = models.DecimalField(
-        max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
-    )
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
     currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
@@ -84,3 +83,6 @@ class StockReservationLine(models.Model):
 
     class Meta:
         ordering = ["product__sku"]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.product_id} ({self.reservation_id})"

@@ -1,4 +1,5 @@
 """Catalog writes: products, categories and stock reservations, each in one transaction."""
+
 from collections import Counter
 
 from django.db import IntegrityError, transaction
@@ -87,9 +88,7 @@ class InsufficientStock(Conflict):
 
     def __init__(self, skus):
         skus = sorted(skus)
-        super().__init__(
-            f"Not enough stock for {', '.join(skus)}.", extra={"skus": skus}
-        )
+        super().__init__(f"Not enough stock for {', '.join(skus)}.", extra={"skus": skus})
 
 
 class ReservationMismatch(ApplicationError):
@@ -155,9 +154,7 @@ def _reserve(reservation_id, wanted):
 def _replay(reservation, wanted):
     held = {line.product.sku: line.quantity for line in reservation.lines.select_related("product")}
     if held != wanted:
-        raise ReservationMismatch(
-            "This reservation_id was already used for other lines.", field="reservation_id"
-        )
+        raise ReservationMismatch("This reservation_id was already used for other lines.", field="reservation_id")
     return reservation
 
 

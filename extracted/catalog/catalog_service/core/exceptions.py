@@ -1,4 +1,5 @@
 """DRF exception handler: every API error is a JSON body with a 4xx that names the problem."""
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response

@@ -6,6 +6,7 @@ is narrowed: its counters and latency are the figures read; the "after" one stay
 
 A copy of monolith/dashboard/metrics.py: a service never imports the monolith.
 """
+
 from django_prometheus import middleware
 
 METRICS_PATH = "/metrics"

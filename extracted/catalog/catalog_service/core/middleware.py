@@ -1,5 +1,6 @@
 """Middleware: name the serving process on every response; personal answers kept out of caches; JSON errors under
 /api/."""
+
 import logging
 
 from django.conf import settings
@@ -45,9 +46,7 @@ class PrivateCacheMiddleware:
 
 def wants_json(request):
     accept = request.headers.get("Accept", "")
-    return request.path.startswith("/api/") or (
-        "application/json" in accept and "text/html" not in accept
-    )
+    return request.path.startswith("/api/") or ("application/json" in accept and "text/html" not in accept)
 
 
 class ApiErrorMiddleware:

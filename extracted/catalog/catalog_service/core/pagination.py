@@ -1,4 +1,5 @@
 """Page-number pagination with the contract's shape and a clear error for a bad page size."""
+
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
@@ -15,9 +16,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             return self.page_size
         # isascii(): str.isdigit() also accepts '²', which int() refuses.
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError(
-                {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
-            )
+            raise ValidationError({"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
     def get_paginated_response_schema(self, schema):

@@ -8,6 +8,7 @@ for an idempotency key) walks it by recursion again.
 
 The catalog and payments services have a copy (core/parsers.py): keep the copies equal.
 """
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 

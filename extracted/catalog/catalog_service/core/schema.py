@@ -3,6 +3,7 @@ operations by one rule in every document, and stating the decimals the API accep
 
 A copy of the monolith's core/schema.py, so that both processes generate one document.
 """
+
 import re
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -59,9 +60,13 @@ def document_negotiation_errors(result, generator, request, public):
     for path in result.get("paths", {}).values():
         for operation in path.values():
             responses = operation["responses"]
-            responses.setdefault("406", {**error, "description": "The Accept header asks for no type this API can send."})
+            responses.setdefault(
+                "406", {**error, "description": "The Accept header asks for no type this API can send."}
+            )
             # The facade limits every client per address, and the API each signed-in user (core/throttling.py).
             responses.setdefault("429", {**error, "description": "Too many requests: wait as Retry-After says."})
             if "requestBody" in operation:
-                responses.setdefault("415", {**error, "description": "The Content-Type is not one this operation reads."})
+                responses.setdefault(
+                    "415", {**error, "description": "The Content-Type is not one this operation reads."}
+                )
     return result

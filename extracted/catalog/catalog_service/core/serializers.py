@@ -1,4 +1,5 @@
 """Serializers the API shares: the error body, for the OpenAPI document."""
+
 from rest_framework import serializers
 
 

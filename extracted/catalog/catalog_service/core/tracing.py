@@ -21,6 +21,7 @@ thread, and a thread started before a fork is not in the child. It installs
 The request id (django-log-request-id) goes on every span made while a request is served, the
 server span included, as `shop.request_id`: the id the facade logs and the shopper's page shows.
 """
+
 import json
 import os
 import threading

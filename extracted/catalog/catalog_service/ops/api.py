@@ -5,6 +5,7 @@ or a wrong token gets a 401 with a Bearer challenge; a signed-in person gets a 4
 the OpenAPI document, which describes /api/catalog/ exactly as the monolith does; README.md
 documents it.
 """
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, permissions
 from rest_framework.response import Response

@@ -1,4 +1,5 @@
 """App config for operations (fault injection into /api/catalog/)."""
+
 from django.apps import AppConfig
 
 

@@ -5,6 +5,7 @@ A value set here (PUT /ops/faults/, `manage.py faults set`) wins over the settin
 has the same thing for /api/payments/ (its ops/faults.py); the catalog's has no delay after a
 charge, since it makes none.
 """
+
 import logging
 import time
 from dataclasses import asdict, dataclass

@@ -4,6 +4,7 @@ In order: `latency_ms` of sleep before the request is handled (a slow catalog); 
 `error_rate` of requests, a 503 JSON (`injected_fault`) instead of any handling (a flaky one). The
 schema and docs pages, health checks and /ops/ are left alone.
 """
+
 import random
 import time
 

@@ -1,4 +1,5 @@
 """The faults to inject, in the database so that every gunicorn worker sees the same ones."""
+
 from django.db import models
 
 

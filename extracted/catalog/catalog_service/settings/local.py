@@ -1,4 +1,5 @@
 """Local run: the service alone or in `shop up --stage 1`. Never used in production."""
+
 import os
 
 # `shop up` passes a key it generated for this run folder (.run/secrets.env); this one is for a
@@ -7,8 +8,8 @@ os.environ.setdefault("SECRET_KEY", "local-only-not-a-secret")
 # No default SERVICE_TOKENS: a working token in the repository would open every local shop.
 # `shop up` generates the monolith's token for this service (docs/running.md, "Secrets").
 
-from .base import *  # noqa: E402,F403
-from .base import env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import env
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 SEED_DEMO_USERS = True

@@ -1,4 +1,5 @@
 """Production: every secret and address from the environment, HTTPS assumed at the edge."""
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 

@@ -1,4 +1,5 @@
 """App config for the service's core."""
+
 from django.apps import AppConfig
 
 

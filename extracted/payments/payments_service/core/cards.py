@@ -3,11 +3,11 @@
 A copy of the monolith's core/cards.py: its checkout form and orders API validate a card with
 the same functions, so "a bad card number" means one thing on both sides of the facade.
 """
+
 import datetime
 import re
 
 from django.core.exceptions import ValidationError
-
 
 # [0-9], not \d or str.isdigit(): those accept '²' and other scripts' digits.
 DIGITS = re.compile(r"[0-9]+")

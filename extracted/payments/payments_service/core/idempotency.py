@@ -1,4 +1,5 @@
 """The Idempotency-Key header: read, validate and document it in one place (a copy of the monolith's)."""
+
 import re
 
 from drf_spectacular.utils import OpenApiParameter
@@ -13,7 +14,9 @@ def idempotency_key(request, *, required=True):
     key = request.headers.get(HEADER)
     if key is None:
         if required:
-            raise ValidationError({HEADER: ["This header is required: a unique value, such as a UUID, per payment attempt."]})
+            raise ValidationError(
+                {HEADER: ["This header is required: a unique value, such as a UUID, per payment attempt."]}
+            )
         return None
     if not _VALID.match(key):
         raise ValidationError({HEADER: ["Use 1 to 200 printable ASCII characters, without spaces."]})

@@ -2,6 +2,7 @@
 
 A copy of the monolith's core/permissions.py; IsStaffOrServiceOrReadOnly is unused here but
 kept so that core/schema.py stays a copy too."""
+
 from rest_framework import permissions
 
 from .auth import ServicePrincipal

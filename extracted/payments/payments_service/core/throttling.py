@@ -11,6 +11,7 @@ query.
 
 The catalog and payments services have a copy (core/throttling.py): keep the copies equal.
 """
+
 from django.conf import settings
 from rest_framework import throttling
 

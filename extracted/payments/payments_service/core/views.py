@@ -1,4 +1,5 @@
 """Health endpoints: /healthz (the process answers) and /readyz (it can reach its database); the 400 page."""
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import JsonResponse

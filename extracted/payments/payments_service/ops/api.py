@@ -5,6 +5,7 @@ or a wrong token gets a 401 with a Bearer challenge; a signed-in person gets a 4
 the OpenAPI document, which describes /api/payments/ exactly as the monolith does; README.md
 documents it.
 """
+
 from django.db import DatabaseError
 from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, permissions
@@ -12,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments_service.core.auth import BasicAuthentication, ServicePrincipal, ServiceTokenAuthentication
-
 from payments_service.payments import transfer
 
 from . import faults
@@ -70,8 +70,10 @@ class PaymentRecordsView(APIView):
     def post(self, request):
         rows = request.data
         if not isinstance(rows, dict) or not all(isinstance(rows.get(kind, []), list) for kind in transfer.KINDS):
-            return Response({"detail": f"Send {{kind: [row, ...]}} for the kinds {', '.join(transfer.KINDS)}.",
-                             "code": "invalid"}, status=400)
+            return Response(
+                {"detail": f"Send {{kind: [row, ...]}} for the kinds {', '.join(transfer.KINDS)}.", "code": "invalid"},
+                status=400,
+            )
         try:
             written = transfer.import_rows(rows)
         except (KeyError, TypeError, ValueError, DatabaseError) as error:

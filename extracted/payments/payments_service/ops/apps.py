@@ -1,4 +1,5 @@
 """App config for operations (fault injection)."""
+
 from django.apps import AppConfig
 
 

@@ -3,6 +3,7 @@
 A value set here (PUT /ops/faults/, `manage.py faults set`) wins over the settings' default
 (PAYMENTS_FAULT_* in the environment); clearing it brings the default back.
 """
+
 import logging
 from dataclasses import asdict, dataclass
 

@@ -8,6 +8,7 @@ transaction has committed when that sleep starts: a client with a shorter read t
 up although its charge happened, and learns what happened by retrying with the same key.
 The schema and docs pages are left alone.
 """
+
 import random
 import time
 

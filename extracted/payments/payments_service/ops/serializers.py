@@ -1,4 +1,5 @@
 """The body of GET and PUT /ops/faults/, validated field by field."""
+
 import math
 
 from rest_framework import serializers
@@ -10,15 +11,24 @@ class FaultsSerializer(serializers.Serializer):
     """Every field optional; null or left out means "the settings' default"."""
 
     latency_ms = serializers.IntegerField(
-        min_value=0, max_value=MAX_DELAY_MS, required=False, allow_null=True,
+        min_value=0,
+        max_value=MAX_DELAY_MS,
+        required=False,
+        allow_null=True,
         help_text="Added before each /api/payments/ request is handled.",
     )
     error_rate = serializers.FloatField(
-        min_value=0, max_value=1, required=False, allow_null=True,
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
         help_text="The share of /api/payments/ requests answered 503 (`injected_fault`) before anything is done.",
     )
     timeout_after_charge_ms = serializers.IntegerField(
-        min_value=0, max_value=MAX_DELAY_MS, required=False, allow_null=True,
+        min_value=0,
+        max_value=MAX_DELAY_MS,
+        required=False,
+        allow_null=True,
         help_text="After a charge is made and committed, its response waits this long.",
     )
 

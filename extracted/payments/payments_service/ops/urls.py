@@ -1,4 +1,5 @@
 """/ops/: operations endpoints, for the service token only."""
+
 from django.urls import path
 
 from . import api

@@ -1,4 +1,5 @@
 """Staff see payments here and refund them (through the same service as the API)."""
+
 from django.contrib import admin, messages
 
 from payments_service.core.errors import ApplicationError
@@ -19,7 +20,17 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["id", "order_number", "amount", "currency", "status", "failure_code", "amount_refunded", "card_last4", "created_at"]
+    list_display = [
+        "id",
+        "order_number",
+        "amount",
+        "currency",
+        "status",
+        "failure_code",
+        "amount_refunded",
+        "card_last4",
+        "created_at",
+    ]
     list_filter = ["status", "failure_code"]
     search_fields = ["order_number", "id"]
     readonly_fields = [f.name for f in Payment._meta.fields]

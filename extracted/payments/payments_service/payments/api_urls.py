@@ -1,4 +1,5 @@
 """/api/payments/: the prefix the facade moves to this service at stage 2."""
+
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 

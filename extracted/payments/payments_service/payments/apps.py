@@ -1,4 +1,5 @@
 """App config for payments."""
+
 from django.apps import AppConfig
 
 

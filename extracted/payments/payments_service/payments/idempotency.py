@@ -13,6 +13,7 @@ second finds the stored response and replays it. Two concurrent requests never m
 (the unique index would stop a second row even without the lock). Input that fails validation
 stores nothing (the transaction rolls back), so a corrected retry with the same key is allowed.
 """
+
 import hashlib
 import hmac
 import json
@@ -89,9 +90,7 @@ def _claim(key):
 def _replay(key, digest):
     record = IdempotencyKey.objects.get(key=key)
     if not hmac.compare_digest(record.fingerprint, digest):
-        raise IdempotencyMismatch(
-            "This Idempotency-Key was used with a different request.", field="Idempotency-Key"
-        )
+        raise IdempotencyMismatch("This Idempotency-Key was used with a different request.", field="Idempotency-Key")
     if record.response_body is None:  # cannot happen: the row and its response commit together
         raise IdempotencyKeyInUse()
     return record.response_body

@@ -1,4 +1,5 @@
 """Payments, refunds and the idempotency keys that make retries safe."""
+
 import uuid
 
 from django.core.validators import MinValueValidator
@@ -67,6 +68,9 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self):
+        return f"Refund of {self.amount} on {self.payment_id}"
 
 
 class IdempotencyKey(models.Model):

@@ -1,4 +1,5 @@
 """Payments reads."""
+
 from payments_service.core.errors import NotFound
 
 from .models import Payment

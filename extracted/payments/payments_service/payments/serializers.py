@@ -1,4 +1,5 @@
 """Payments API representations. Card data comes in; only its last four digits go out."""
+
 from decimal import Decimal
 
 from rest_framework import serializers
@@ -22,8 +23,18 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "order_number", "amount", "currency", "status", "failure_code",
-            "amount_refunded", "card_brand", "card_last4", "refunds", "created_at", "updated_at",
+            "id",
+            "order_number",
+            "amount",
+            "currency",
+            "status",
+            "failure_code",
+            "amount_refunded",
+            "card_brand",
+            "card_last4",
+            "refunds",
+            "created_at",
+            "updated_at",
         ]
 
 
@@ -39,7 +50,10 @@ class PaymentRequestSerializer(serializers.Serializer):
 
 class RefundRequestSerializer(serializers.Serializer):
     amount = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), required=False,
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
         help_text="Leave out to refund everything that is left.",
     )
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -47,4 +61,6 @@ class RefundRequestSerializer(serializers.Serializer):
 
 class PaymentListQuerySerializer(serializers.Serializer):
     # Checked before the query: a NUL byte in a filter is a 400, not a database error.
-    order_number = serializers.RegexField(ORDER_NUMBER, required=False, allow_blank=True, help_text="Only this order's payments.")
+    order_number = serializers.RegexField(
+        ORDER_NUMBER, required=False, allow_blank=True, help_text="Only this order's payments."
+    )

@@ -5,6 +5,7 @@ payment or refund was when the write finished) in an outcome that says whether t
 replay; the API chooses the HTTP status. A replay returns the record the first request made,
 kept by the idempotency store, not the payment as it is now (a refund since changes nothing).
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -32,13 +33,23 @@ class RefundRecord:
 
     @classmethod
     def of(cls, refund):
-        return cls(id=refund.id, payment_id=refund.payment_id, amount=refund.amount, reason=refund.reason,
-                   created_at=refund.created_at)
+        return cls(
+            id=refund.id,
+            payment_id=refund.payment_id,
+            amount=refund.amount,
+            reason=refund.reason,
+            created_at=refund.created_at,
+        )
 
     def as_snapshot(self):
         """A JSON-ready copy, for the idempotency store; from_snapshot() gives the record back, equal."""
-        return {"id": str(self.id), "payment_id": str(self.payment_id), "amount": str(self.amount),
-                "reason": self.reason, "created_at": self.created_at.isoformat()}
+        return {
+            "id": str(self.id),
+            "payment_id": str(self.payment_id),
+            "amount": str(self.amount),
+            "reason": self.reason,
+            "created_at": self.created_at.isoformat(),
+        }
 
     @classmethod
     def from_snapshot(cls, data):
@@ -71,31 +82,52 @@ class PaymentRecord:
     def of(cls, payment, *, refunds=None):
         """The record of `payment`; `refunds` spares the query when they are known (none, for a new payment)."""
         return cls(
-            id=payment.id, order_number=payment.order_number, amount=payment.amount, currency=payment.currency,
-            status=payment.status, failure_code=payment.failure_code, amount_refunded=payment.amount_refunded,
-            card_brand=payment.card_brand, card_last4=payment.card_last4,
+            id=payment.id,
+            order_number=payment.order_number,
+            amount=payment.amount,
+            currency=payment.currency,
+            status=payment.status,
+            failure_code=payment.failure_code,
+            amount_refunded=payment.amount_refunded,
+            card_brand=payment.card_brand,
+            card_last4=payment.card_last4,
             refunds=tuple(RefundRecord.of(r) for r in payment.refunds.all()) if refunds is None else tuple(refunds),
-            created_at=payment.created_at, updated_at=payment.updated_at,
+            created_at=payment.created_at,
+            updated_at=payment.updated_at,
         )
 
     def as_snapshot(self):
         """A JSON-ready copy, for the idempotency store; from_snapshot() gives the record back, equal."""
         return {
-            "id": str(self.id), "order_number": self.order_number, "amount": str(self.amount),
-            "currency": self.currency, "status": self.status, "failure_code": self.failure_code,
-            "amount_refunded": str(self.amount_refunded), "card_brand": self.card_brand,
-            "card_last4": self.card_last4, "refunds": [refund.as_snapshot() for refund in self.refunds],
-            "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat(),
+            "id": str(self.id),
+            "order_number": self.order_number,
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "status": self.status,
+            "failure_code": self.failure_code,
+            "amount_refunded": str(self.amount_refunded),
+            "card_brand": self.card_brand,
+            "card_last4": self.card_last4,
+            "refunds": [refund.as_snapshot() for refund in self.refunds],
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
         }
 
     @classmethod
     def from_snapshot(cls, data):
         return cls(
-            id=UUID(data["id"]), order_number=data["order_number"], amount=Decimal(data["amount"]),
-            currency=data["currency"], status=data["status"], failure_code=data["failure_code"],
-            amount_refunded=Decimal(data["amount_refunded"]), card_brand=data["card_brand"],
-            card_last4=data["card_last4"], refunds=tuple(RefundRecord.from_snapshot(r) for r in data["refunds"]),
-            created_at=parse_datetime(data["created_at"]), updated_at=parse_datetime(data["updated_at"]),
+            id=UUID(data["id"]),
+            order_number=data["order_number"],
+            amount=Decimal(data["amount"]),
+            currency=data["currency"],
+            status=data["status"],
+            failure_code=data["failure_code"],
+            amount_refunded=Decimal(data["amount_refunded"]),
+            card_brand=data["card_brand"],
+            card_last4=data["card_last4"],
+            refunds=tuple(RefundRecord.from_snapshot(r) for r in data["refunds"]),
+            created_at=parse_datetime(data["created_at"]),
+            updated_at=parse_datetime(data["updated_at"]),
         )
 
 
@@ -143,8 +175,9 @@ def payment_create(*, idempotency_key, order_number, amount, currency, card):
         payment.save()
         return PaymentRecord.of(payment, refunds=())
 
-    record, replayed = run_idempotent(key=f"payment:{idempotency_key}", payload=payload, operation=charge,
-                                      restore=PaymentRecord.from_snapshot)
+    record, replayed = run_idempotent(
+        key=f"payment:{idempotency_key}", payload=payload, operation=charge, restore=PaymentRecord.from_snapshot
+    )
     return PaymentOutcome(payment=record, replayed=replayed)
 
 
@@ -164,9 +197,7 @@ def refund_create(*, payment_id, amount=None, reason="", idempotency_key=None):
             )
         refund = Refund.objects.create(payment=payment, amount=refund_amount, reason=reason)
         payment.amount_refunded += refund_amount
-        payment.transition_to(
-            Payment.Status.REFUNDED if payment.refundable == 0 else Payment.Status.PARTIALLY_REFUNDED
-        )
+        payment.transition_to(Payment.Status.REFUNDED if payment.refundable == 0 else Payment.Status.PARTIALLY_REFUNDED)
         payment.save(update_fields=["amount_refunded", "status", "updated_at"])
         return RefundRecord.of(refund)
 
@@ -174,6 +205,7 @@ def refund_create(*, payment_id, amount=None, reason="", idempotency_key=None):
         with transaction.atomic():
             return RefundOutcome(refund=refund(), replayed=False)
     payload = {"operation": "refund_create", "payment": str(payment_id), "amount": str(amount), "reason": reason}
-    record, replayed = run_idempotent(key=f"refund:{idempotency_key}", payload=payload, operation=refund,
-                                      restore=RefundRecord.from_snapshot)
+    record, replayed = run_idempotent(
+        key=f"refund:{idempotency_key}", payload=payload, operation=refund, restore=RefundRecord.from_snapshot
+    )
     return RefundOutcome(refund=record, replayed=replayed)

@@ -7,6 +7,7 @@ deleting; checksum() tells equal rows from different ones. The monolith has the 
 (monolith/payments/transfer.py); this one is behind /ops/payments/ (ops/api.py), so that the
 monolith's `manage.py set_stage` can move the records either way and verify them row by row.
 """
+
 import hashlib
 import json
 
@@ -17,10 +18,29 @@ from .models import IdempotencyKey, Payment, Refund
 
 # Kind name -> (model, key field, fields), parents before children.
 KINDS = {
-    "payment": (Payment, "id", ("id", "order_number", "amount", "currency", "status", "failure_code",
-                                "amount_refunded", "card_brand", "card_last4", "created_at", "updated_at")),
+    "payment": (
+        Payment,
+        "id",
+        (
+            "id",
+            "order_number",
+            "amount",
+            "currency",
+            "status",
+            "failure_code",
+            "amount_refunded",
+            "card_brand",
+            "card_last4",
+            "created_at",
+            "updated_at",
+        ),
+    ),
     "refund": (Refund, "id", ("id", "payment_id", "amount", "reason", "created_at")),
-    "idempotency_key": (IdempotencyKey, "key", ("key", "fingerprint", "response_status", "response_body", "created_at")),
+    "idempotency_key": (
+        IdempotencyKey,
+        "key",
+        ("key", "fingerprint", "response_status", "response_body", "created_at"),
+    ),
 }
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -36,7 +56,9 @@ def _plain(value):
 def export_rows():
     """{kind: {key: row}} of every payment record."""
     return {
-        kind: {str(getattr(obj, key)): {f: _plain(getattr(obj, f)) for f in fields} for obj in model.objects.order_by(key)}
+        kind: {
+            str(getattr(obj, key)): {f: _plain(getattr(obj, f)) for f in fields} for obj in model.objects.order_by(key)
+        }
         for kind, (model, key, fields) in KINDS.items()
     }
 

@@ -1,4 +1,5 @@
 """Settings shared by every environment; everything that varies comes from the environment."""
+
 import re
 from pathlib import Path
 
@@ -153,7 +154,9 @@ def parse_service_tokens(entries):
         name, _, token = entry.partition("=")
         name = name.strip()
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
-            raise ImproperlyConfigured(f"SERVICE_TOKENS, entry {number}: write name=token (a name of letters, digits, - and _).")
+            raise ImproperlyConfigured(
+                f"SERVICE_TOKENS, entry {number}: write name=token (a name of letters, digits, - and _)."
+            )
         # Printable ASCII without spaces or commas: the header carries it as it is, and a
         # comma would end the entry. `python -c "import secrets; print(secrets.token_urlsafe(32))"`
         if not re.fullmatch(r"[\x21-\x2b\x2d-\x7e]+", token):

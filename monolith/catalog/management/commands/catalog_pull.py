@@ -1,4 +1,5 @@
 """manage.py catalog_pull: bring the catalog service's catalog back into the monolith (rollback, stage 1 → 0)."""
+
 from monolith.strangler.catalog_move import TransferCommand
 
 

@@ -1,4 +1,5 @@
 """manage.py catalog_push: copy the monolith's catalog into the catalog service (stage 0 → 1)."""
+
 from monolith.strangler.catalog_move import TransferCommand
 
 

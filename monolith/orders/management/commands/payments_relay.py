@@ -14,6 +14,7 @@ commit changes no stock count, so it is not urgent: the relay sends what is due 
 COMMIT_SECONDS, up to COMMIT_BATCH reservations in one call (bench/checkout_cpu.py measured a
 call per order at about a quarter of a stage-2 checkout's CPU).
 """
+
 import logging
 import signal
 import time
@@ -33,8 +34,10 @@ COMMIT_SECONDS = 0.5
 
 
 class Command(BaseCommand):
-    help = ("Deliver pending payment attempts to the payments context until each is final, and commit the "
-            "stock of paid orders in the catalog (runs until stopped).")
+    help = (
+        "Deliver pending payment attempts to the payments context until each is final, and commit the "
+        "stock of paid orders in the catalog (runs until stopped)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="do what is due now, then stop")
@@ -66,12 +69,15 @@ class Command(BaseCommand):
                 with tracing.continued("relay: deliver payment", attempt.trace_context):
                     result = outbox.payment_deliver(attempt)
             except Exception:  # a bug or a database hiccup must not stop the relay: the claim runs out
-                logger.exception("Delivering the payment of order %s failed; it is due again shortly.",
-                                 attempt.order.number)
+                logger.exception(
+                    "Delivering the payment of order %s failed; it is due again shortly.", attempt.order.number
+                )
                 continue
             status = result.payment.status
-            self.stdout.write(f"order {attempt.order.number}: {status}"
-                              + (f" ({result.payment.failure_code})" if result.payment.failure_code else ""))
+            self.stdout.write(
+                f"order {attempt.order.number}: {status}"
+                + (f" ({result.payment.failure_code})" if result.payment.failure_code else "")
+            )
         return len(due)
 
     def _commit_stock(self):

@@ -1,4 +1,5 @@
 """`manage.py sweep_reservations`: cancel abandoned orders and release orphan stock reservations (run it from cron)."""
+
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +17,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--older-than", type=int, metavar="MINUTES", default=settings.RESERVATION_TTL_MINUTES,
+            "--older-than",
+            type=int,
+            metavar="MINUTES",
+            default=settings.RESERVATION_TTL_MINUTES,
             help=f"The TTL in minutes (default: RESERVATION_TTL_MINUTES, {settings.RESERVATION_TTL_MINUTES}).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Say what would be done, and do nothing.")

@@ -3,6 +3,7 @@
 With --fail-if-any it exits 1 when there is any, so a script or CI job can wait for a clean run
 before switching to stage 1.
 """
+
 from django.core.management.base import BaseCommand
 
 from monolith.parallel_run.selectors import difference_counts
@@ -12,8 +13,12 @@ class Command(BaseCommand):
     help = "Count the differences the catalog's parallel run (CATALOG_BACKEND=shadow) recorded, by method and kind."
 
     def add_arguments(self, parser):
-        parser.add_argument("--since", type=int, metavar="MINUTES", help="Only the differences of the last MINUTES minutes.")
-        parser.add_argument("--fail-if-any", action="store_true", help="Exit with status 1 when there is any difference.")
+        parser.add_argument(
+            "--since", type=int, metavar="MINUTES", help="Only the differences of the last MINUTES minutes."
+        )
+        parser.add_argument(
+            "--fail-if-any", action="store_true", help="Exit with status 1 when there is any difference."
+        )
 
     def handle(self, *args, since, fail_if_any, **options):
         counts = difference_counts(since_minutes=since)

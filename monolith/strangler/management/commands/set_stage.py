@@ -15,6 +15,7 @@ The facade's routes are not this command's business: `shop stage N` runs it a st
 reloads nginx, in the order that never sends a prefix straight to a process that does not own
 its context (docs/migration-stage1.md, docs/migration-stage2.md).
 """
+
 import time
 
 from django.conf import settings
@@ -46,15 +47,26 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("stage", type=int, nargs="?",
-                            help=f"the stage to move to: {', '.join(map(str, BUILT_STAGES))}; without it, print the stage")
-        parser.add_argument("--catalog-url", default=None,
-                            help="the catalog service's base URL (default: settings.CATALOG_SERVICE_URL)")
-        parser.add_argument("--payments-url", default=None,
-                            help="the payments service's base URL (default: settings.PAYMENTS_SERVICE_URL)")
+        parser.add_argument(
+            "stage",
+            type=int,
+            nargs="?",
+            help=f"the stage to move to: {', '.join(map(str, BUILT_STAGES))}; without it, print the stage",
+        )
+        parser.add_argument(
+            "--catalog-url", default=None, help="the catalog service's base URL (default: settings.CATALOG_SERVICE_URL)"
+        )
+        parser.add_argument(
+            "--payments-url",
+            default=None,
+            help="the payments service's base URL (default: settings.PAYMENTS_SERVICE_URL)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-        parser.add_argument("--live", action="store_true",
-                            help="the shop is serving: refuse unless the database can hold writers back (PostgreSQL)")
+        parser.add_argument(
+            "--live",
+            action="store_true",
+            help="the shop is serving: refuse unless the database can hold writers back (PostgreSQL)",
+        )
 
     def handle(self, *args, stage, catalog_url, payments_url, no_progress, live, **options):
         if live and not gate.enforced():
@@ -119,6 +131,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Copied with {context_gate.name} writes held ({held_for * 1000:.0f} ms): {move.tally(last)}.\n"
             f"Verified: {move.counts(source)} on both sides, every checksum equal.\n"
-            + (f"Stage {after} recorded: {owner} owns the {move.what} now; the monolith reaches it over HTTP."
-               if forward else f"Stage {after} recorded: the monolith owns the {move.what} again, in-process.")
+            + (
+                f"Stage {after} recorded: {owner} owns the {move.what} now; the monolith reaches it over HTTP."
+                if forward
+                else f"Stage {after} recorded: the monolith owns the {move.what} again, in-process."
+            )
         )

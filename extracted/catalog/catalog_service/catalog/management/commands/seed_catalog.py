@@ -6,6 +6,7 @@ the monolith's `seed_shop` (the same table and random seed, so the same skus, pr
 stock). Idempotent: what exists is left alone (a re-run never resets stock or prices that
 changed since), and what is missing is created.
 """
+
 import random
 from decimal import Decimal
 
@@ -20,24 +21,147 @@ from catalog_service.catalog.services import category_create, product_create
 # Copied from the monolith's seed_shop; change both or neither.
 # (slug, name, sku prefix, nouns, price range in whole euros)
 CATEGORIES = [
-    ("coffee", "Coffee", "COF", ["Espresso Beans", "Filter Roast", "Decaf Blend", "Single Origin", "Cold Brew Pack", "Moka Grind", "Ristretto Beans"], (7, 32)),
-    ("tea", "Tea", "TEA", ["Sencha", "Earl Grey", "Oolong", "Rooibos", "Chai Blend", "Darjeeling", "Mint Infusion"], (4, 26)),
-    ("brewing", "Brewing Gear", "BRW", ["Pour-Over Dripper", "French Press", "Gooseneck Kettle", "Hand Grinder", "Moka Pot", "Milk Frother", "Scale"], (12, 180)),
-    ("mugs", "Mugs & Cups", "MUG", ["Stoneware Mug", "Espresso Cup", "Travel Tumbler", "Glass Cup", "Enamel Mug", "Latte Bowl", "Tea Cup Set"], (8, 45)),
-    ("kitchen", "Kitchen", "KIT", ["Chef's Knife", "Cutting Board", "Cast Iron Pan", "Mixing Bowl", "Spice Jar Set", "Salad Spinner", "Dutch Oven"], (9, 220)),
-    ("books", "Books", "BOK", ["Cookbook", "Field Guide", "Baking Handbook", "Coffee Atlas", "Tea Almanac", "Fermentation Primer", "Travel Journal"], (12, 48)),
-    ("stationery", "Stationery", "STA", ["Notebook", "Fountain Pen", "Pencil Set", "Desk Planner", "Sketchbook", "Ink Bottle", "Washi Tape"], (3, 95)),
-    ("home", "Home", "HOM", ["Linen Throw", "Scented Candle", "Ceramic Vase", "Wool Cushion", "Table Lamp", "Doormat", "Wall Clock"], (14, 160)),
-    ("outdoor", "Outdoor", "OUT", ["Camping Mug", "Vacuum Flask", "Picnic Blanket", "Trail Cooker", "Folding Stool", "Head Torch", "Water Bottle"], (9, 140)),
-    ("gifts", "Gifts", "GFT", ["Gift Box", "Tasting Set", "Gift Card Holder", "Advent Calendar", "Sampler Crate", "Greeting Card Set", "Hamper"], (10, 90)),
+    (
+        "coffee",
+        "Coffee",
+        "COF",
+        [
+            "Espresso Beans",
+            "Filter Roast",
+            "Decaf Blend",
+            "Single Origin",
+            "Cold Brew Pack",
+            "Moka Grind",
+            "Ristretto Beans",
+        ],
+        (7, 32),
+    ),
+    (
+        "tea",
+        "Tea",
+        "TEA",
+        ["Sencha", "Earl Grey", "Oolong", "Rooibos", "Chai Blend", "Darjeeling", "Mint Infusion"],
+        (4, 26),
+    ),
+    (
+        "brewing",
+        "Brewing Gear",
+        "BRW",
+        ["Pour-Over Dripper", "French Press", "Gooseneck Kettle", "Hand Grinder", "Moka Pot", "Milk Frother", "Scale"],
+        (12, 180),
+    ),
+    (
+        "mugs",
+        "Mugs & Cups",
+        "MUG",
+        ["Stoneware Mug", "Espresso Cup", "Travel Tumbler", "Glass Cup", "Enamel Mug", "Latte Bowl", "Tea Cup Set"],
+        (8, 45),
+    ),
+    (
+        "kitchen",
+        "Kitchen",
+        "KIT",
+        [
+            "Chef's Knife",
+            "Cutting Board",
+            "Cast Iron Pan",
+            "Mixing Bowl",
+            "Spice Jar Set",
+            "Salad Spinner",
+            "Dutch Oven",
+        ],
+        (9, 220),
+    ),
+    (
+        "books",
+        "Books",
+        "BOK",
+        [
+            "Cookbook",
+            "Field Guide",
+            "Baking Handbook",
+            "Coffee Atlas",
+            "Tea Almanac",
+            "Fermentation Primer",
+            "Travel Journal",
+        ],
+        (12, 48),
+    ),
+    (
+        "stationery",
+        "Stationery",
+        "STA",
+        ["Notebook", "Fountain Pen", "Pencil Set", "Desk Planner", "Sketchbook", "Ink Bottle", "Washi Tape"],
+        (3, 95),
+    ),
+    (
+        "home",
+        "Home",
+        "HOM",
+        ["Linen Throw", "Scented Candle", "Ceramic Vase", "Wool Cushion", "Table Lamp", "Doormat", "Wall Clock"],
+        (14, 160),
+    ),
+    (
+        "outdoor",
+        "Outdoor",
+        "OUT",
+        [
+            "Camping Mug",
+            "Vacuum Flask",
+            "Picnic Blanket",
+            "Trail Cooker",
+            "Folding Stool",
+            "Head Torch",
+            "Water Bottle",
+        ],
+        (9, 140),
+    ),
+    (
+        "gifts",
+        "Gifts",
+        "GFT",
+        [
+            "Gift Box",
+            "Tasting Set",
+            "Gift Card Holder",
+            "Advent Calendar",
+            "Sampler Crate",
+            "Greeting Card Set",
+            "Hamper",
+        ],
+        (10, 90),
+    ),
 ]
-ADJECTIVES = ["Classic", "Nordic", "Harbour", "Alpine", "Copper", "Midnight", "Meadow", "Juniper", "Granite", "Saffron",
-              "Coastal", "Orchard", "Ember", "Willow", "Cobalt", "Linden", "Maple", "Sable", "Amber", "Fjord", "Heather"]
+ADJECTIVES = [
+    "Classic",
+    "Nordic",
+    "Harbour",
+    "Alpine",
+    "Copper",
+    "Midnight",
+    "Meadow",
+    "Juniper",
+    "Granite",
+    "Saffron",
+    "Coastal",
+    "Orchard",
+    "Ember",
+    "Willow",
+    "Cobalt",
+    "Linden",
+    "Maple",
+    "Sable",
+    "Amber",
+    "Fjord",
+    "Heather",
+]
 PRODUCTS_PER_CATEGORY = 21
 
 
 class Command(BaseCommand):
-    help = "Create the admin/admin staff user (local run only) and, with --demo-catalog, the demo catalog. Safe to re-run."
+    help = (
+        "Create the admin/admin staff user (local run only) and, with --demo-catalog, the demo catalog. Safe to re-run."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -85,8 +209,12 @@ class Command(BaseCommand):
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@example.com", "is_staff": True, "is_superuser": True,
-                      "first_name": username.capitalize()},
+            defaults={
+                "email": f"{username}@example.com",
+                "is_staff": True,
+                "is_superuser": True,
+                "first_name": username.capitalize(),
+            },
         )
         if created:
             user.set_password(password)

@@ -7,6 +7,7 @@
 `set` changes only the values given; the others keep theirs. The same store as
 PUT /ops/faults/, so every worker of a running service sees the change at its next request.
 """
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -33,7 +34,12 @@ class Command(BaseCommand):
             # The API's validation, so that both refuse the same values with the same words.
             data = FaultsSerializer(data={**faults.faults_overrides(), **given})
             if not data.is_valid():
-                raise CommandError("; ".join(f"--{field.replace('_', '-')}: {' '.join(map(str, messages))}" for field, messages in data.errors.items()))
+                raise CommandError(
+                    "; ".join(
+                        f"--{field.replace('_', '-')}: {' '.join(map(str, messages))}"
+                        for field, messages in data.errors.items()
+                    )
+                )
             in_force = faults.faults_set(**data.validated_data)
         elif action == "clear":
             in_force = faults.faults_clear()

@@ -7,6 +7,7 @@
 `set` changes only the values given; the others keep theirs. The same store as
 PUT /ops/faults/, so every worker of a running service sees the change at its next request.
 """
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("action", nargs="?", choices=["show", "set", "clear"], default="show")
         parser.add_argument("--latency-ms", help="Sleep this long before handling each payments request.")
         parser.add_argument("--error-rate", help="Answer this share (0 to 1) of payments requests with a 503.")
-        parser.add_argument("--timeout-after-charge-ms", help="After a charge is committed, delay its response this long.")
+        parser.add_argument(
+            "--timeout-after-charge-ms", help="After a charge is committed, delay its response this long."
+        )
 
     def handle(self, *args, action, **options):
         given = {field: options[field] for field in faults.FIELDS if options[field] is not None}
@@ -34,7 +37,12 @@ class Command(BaseCommand):
             # The API's validation, so that both refuse the same values with the same words.
             data = FaultsSerializer(data={**faults.faults_overrides(), **given})
             if not data.is_valid():
-                raise CommandError("; ".join(f"--{field.replace('_', '-')}: {' '.join(map(str, messages))}" for field, messages in data.errors.items()))
+                raise CommandError(
+                    "; ".join(
+                        f"--{field.replace('_', '-')}: {' '.join(map(str, messages))}"
+                        for field, messages in data.errors.items()
+                    )
+                )
             in_force = faults.faults_set(**data.validated_data)
         elif action == "clear":
             in_force = faults.faults_clear()

@@ -2,6 +2,7 @@
 
 There is no demo data: payments arrive through the API (the monolith's checkout).
 """
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -21,8 +22,12 @@ class Command(BaseCommand):
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@example.com", "is_staff": True, "is_superuser": True,
-                      "first_name": username.capitalize()},
+            defaults={
+                "email": f"{username}@example.com",
+                "is_staff": True,
+                "is_superuser": True,
+                "first_name": username.capitalize(),
+            },
         )
         if created:
             user.set_password(password)
