@@ -3,13 +3,10 @@
 Payments, their refunds and their idempotency keys, each as a JSON-ready row keyed by an id that
 survives the move (a payment's and a refund's UUID, a key's key). export_rows() reads them all;
 import_rows() writes rows as they are, timestamps included, creating or updating by key and never
-deleting; checksum() tells equal rows from different ones. The monolith has the same module
-(monolith/payments/transfer.py); this one is behind /ops/payments/ (ops/api.py), so that the
-monolith's `manage.py set_stage` can move the records either way and verify them row by row.
+deleting. The monolith has the same module (monolith/payments/transfer.py); this one is behind
+/ops/payments/ (ops/api.py), so that the monolith's `manage.py set_stage` can move the records
+either way and verify them row by row (with the monolith's checksum, monolith/strangler/moves.py).
 """
-
-import hashlib
-import json
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
@@ -61,10 +58,6 @@ def export_rows():
         }
         for kind, (model, key, fields) in KINDS.items()
     }
-
-
-def checksum(row):
-    return hashlib.sha256(json.dumps(row, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @transaction.atomic
