@@ -3,9 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from monolith import health
+from monolith.core.views import SchemaView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -17,7 +18,7 @@ urlpatterns = [
     path("api/catalog/", include("monolith.catalog.api_urls")),
     path("api/orders/", include("monolith.orders.api_urls")),
     path("api/payments/", include("monolith.payments.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
