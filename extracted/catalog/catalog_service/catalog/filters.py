@@ -1,5 +1,6 @@
 """The product query language: the monolith's FilterSet, copied, so a query string means the same on both sides."""
 
+import datetime
 import re
 
 import django_filters
@@ -107,13 +108,32 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.order_by(*queryset.query.order_by, "sku") if queryset.query.order_by else queryset
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, in UTC: ISO 8601 allows an offset of up to 24 hours, which PostgreSQL
+    refuses beyond 15:59 (a database error, not a 400); in UTC the offset is gone."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:  # past year 9999 or before year 1 once in UTC: the last or first moment there is
+            bound = datetime.datetime.max if value.year == datetime.MAXYEAR else datetime.datetime.min
+            return bound.replace(tzinfo=datetime.UTC)
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class StockReservationFilter(django_filters.FilterSet):
     """The stock reservation list's query: `status` and `created_before`, each refused with a 400 when malformed."""
 
     status = django_filters.ChoiceFilter(
         choices=StockReservation.Status.choices, help_text="held, committed or released."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="ISO 8601 date and time: only reservations made before it."
     )
 
