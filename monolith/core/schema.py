@@ -56,7 +56,7 @@ def decimal_pattern(field):
 def document_negotiation_errors(result, generator, request, public):
     """DRF's content negotiation can refuse any request: 406 for an Accept header it cannot
     satisfy, and 415 for a body whose Content-Type it cannot parse; and any request may be
-    throttled (429)."""
+    throttled (429); and the facade refuses a malformed path (400) before any process sees it."""
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for path in result.get("paths", {}).values():
         for operation in path.values():
@@ -69,5 +69,11 @@ def document_negotiation_errors(result, generator, request, public):
             if "requestBody" in operation:
                 responses.setdefault(
                     "415", {**error, "description": "The Content-Type is not one this operation reads."}
+                )
+            # A path with an encoded slash, a dot segment or a control character never reaches a
+            # view: the facade refuses it (code bad_path, proxy/nginx.conf).
+            if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+                responses.setdefault(
+                    "400", {**error, "description": "The request is malformed (a path no address has)."}
                 )
     return result

@@ -265,6 +265,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Django's <slug:...> as its pattern, as the shop's own converters are (core/converters.py).
+    "PATH_CONVERTER_OVERRIDES": {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}},
     # The reservation's status appears twice (the reservation, and a record of one for the data
     # move): one name for the one set of choices.
     "ENUM_NAME_OVERRIDES": {"StockReservationStatusEnum": "monolith.catalog.models.StockReservation.Status"},
