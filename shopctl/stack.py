@@ -88,6 +88,15 @@ def processes() -> list[str]:
     return ["facade", "monolith", *SERVICES, "relay"]
 
 
+def needed(stage: int) -> list[str]:
+    """The processes stage `stage` serves with, no more: the facade and the monolith, the services
+    the stage routes to (the stage table), and the relay once a service takes part (it settles
+    payments and commits stock in another process). What the comparison kit runs at each stage,
+    so that CPU and memory compare like with like."""
+    services = set(stages.routes(stage).values())
+    return [name for name in processes() if name in ("facade", "monolith", *services) or (name == "relay" and services)]
+
+
 def servers(names: Iterable[str] = ()) -> list[str]:
     """Those of the processes (all, by default) that listen at an address of their own."""
     return [name for name in (names or processes()) if name in DEFAULT_ADDRESSES]
@@ -278,7 +287,7 @@ def _move_data(recorded: int, stage: int) -> None:
     gunicorn of each, stopped again before the supervisor starts the processes. Each listens at a free
     port, not at its *_ADDR, so that nothing waiting for a /readyz takes it for the real process.
     """
-    addresses = {service: f"127.0.0.1:{_free_port()}" for service in SERVICES}
+    addresses = {service: free_address() for service in SERVICES}
     print(
         f"Moving the shop from stage {recorded} to stage {stage} before it starts (services for the move at "
         + ", ".join(f"{name} {where}" for name, where in addresses.items())
@@ -394,10 +403,11 @@ def _command(name: str, bind: str | None = None) -> list[str]:
     ]
 
 
-def _free_port() -> int:
+def free_address() -> str:
+    """An address on 127.0.0.1 that nothing listens on now (the kernel's pick)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return f"127.0.0.1:{probe.getsockname()[1]}"
 
 
 def _manage(name: str, *args: str, capture: bool = False) -> str:

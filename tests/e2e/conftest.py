@@ -11,7 +11,6 @@ process is stopped at the end, whether the tests passed or not.
 
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from shopctl import ShopError, nginx, postgres
+from shopctl import ShopError, nginx, postgres, stack
 from shopctl.background import BackgroundShop
 
 E2E_DATABASE = "shop_e2e"
@@ -77,7 +76,12 @@ def shop(shop_env, tmp_path_factory) -> Iterator[BackgroundShop]:
 def separate_shop(shop_env, tmp_path) -> Iterator[SeparateShop]:
     """Another facade and monolith at free ports, each under its own `shop up`, so that a test can
     stop and restart the monolith (honcho stops every process when one of them stops)."""
-    env = {**shop_env, "FACADE_ADDR": _free_address(), "MONOLITH_ADDR": _free_address(), "SHOP_RUN_DIR": str(tmp_path)}
+    env = {
+        **shop_env,
+        "FACADE_ADDR": stack.free_address(),
+        "MONOLITH_ADDR": stack.free_address(),
+        "SHOP_RUN_DIR": str(tmp_path),
+    }
     separate = SeparateShop(
         facade=BackgroundShop(["facade"], env=env, log_path=tmp_path / "facade.log"),
         monolith=BackgroundShop(["monolith"], env=env, log_path=tmp_path / "monolith.log"),
@@ -107,10 +111,10 @@ def _stage1_env(database: str) -> dict[str, str]:
         "CATALOG_DATABASE_URL": catalog_database_url,
         "PAYMENTS_DATABASE_URL": payments_database_url,
         "DJANGO_SETTINGS_MODULE": "monolith.settings.local",
-        "FACADE_ADDR": _free_address(),
-        "MONOLITH_ADDR": _free_address(),
-        "CATALOG_ADDR": _free_address(),
-        "PAYMENTS_ADDR": _free_address(),
+        "FACADE_ADDR": stack.free_address(),
+        "MONOLITH_ADDR": stack.free_address(),
+        "CATALOG_ADDR": stack.free_address(),
+        "PAYMENTS_ADDR": stack.free_address(),
     }
 
 
@@ -161,7 +165,7 @@ def quickstart_env(run_dir: Path) -> dict[str, str]:
         **nginx.UNLIMITED,
         "DJANGO_SETTINGS_MODULE": "monolith.settings.local",
         "SHOP_RUN_DIR": str(run_dir),
-        **{f"{name.upper()}_ADDR": _free_address() for name in ("facade", "monolith", "catalog", "payments")},
+        **{f"{name.upper()}_ADDR": stack.free_address() for name in ("facade", "monolith", "catalog", "payments")},
     }
 
 
@@ -224,9 +228,3 @@ def _recreate_database(database_url: str) -> None:
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
     finally:
         connection.close()
-
-
-def _free_address() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"

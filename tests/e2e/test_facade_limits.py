@@ -9,7 +9,6 @@ requests, one with the defaults for the class. The session's other shops run wit
 
 import http.client
 import re
-import socket
 import time
 import uuid
 from collections import Counter
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from shopctl import ShopError, nginx
+from shopctl import ShopError, nginx, stack
 from shopctl.background import BackgroundShop
 from tests.conftest import GOOD_CARD, SHIPPING
 
@@ -40,7 +39,7 @@ CLASS = 30
 
 def _facade_and_monolith(shop_env, run_dir, limits) -> BackgroundShop:
     env = {name: value for name, value in shop_env.items() if name not in nginx.LIMIT_DEFAULTS}
-    env.update(limits, FACADE_ADDR=_free_address(), MONOLITH_ADDR=_free_address(), SHOP_RUN_DIR=str(run_dir))
+    env.update(limits, FACADE_ADDR=stack.free_address(), MONOLITH_ADDR=stack.free_address(), SHOP_RUN_DIR=str(run_dir))
     return BackgroundShop(["facade", "monolith"], env=env, log_path=run_dir / "shop.log")
 
 
@@ -63,12 +62,6 @@ def _running(shop: BackgroundShop) -> Iterator[BackgroundShop]:
         pytest.fail(str(error), pytrace=False)
     finally:
         shop.stop()
-
-
-def _free_address() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"
 
 
 def assert_limited(response: requests.Response, form: str, retry_after: str) -> None:

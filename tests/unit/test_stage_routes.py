@@ -70,3 +70,9 @@ def test_everything_reads_the_one_table():
         moving = stages.moving_at(low)
         assert stages.owner(moving.name, low) != stages.owner(moving.name, low + 1)
         assert moving.name in set_stage.MOVES and moving.name in gate.BY_CONTEXT
+
+
+def test_each_stage_needs_the_facade_the_monolith_and_only_the_services_it_routes_to():
+    assert stack.needed(0) == ["facade", "monolith"]
+    assert stack.needed(1) == ["facade", "monolith", "catalog", "relay"]
+    assert stack.needed(2) == stack.processes()
