@@ -97,9 +97,27 @@ class Tally:
                 "rps": round(len(recent[name]) / span, 2),
                 "p50_ms": _percentile(recent[name], 0.50),
                 "p95_ms": _percentile(recent[name], 0.95),
+                "p99_ms": _percentile(recent[name], 0.99),
             }
             for name in [*order, *sorted(set(totals) - set(order))]
             if totals[name]
+        ]
+
+    def timeline(self) -> list[dict]:
+        """One row per second of the run and page type that had requests in it: the second (from
+        the start), requests and failures answered in it, and their p95 (the exercises' timeline)."""
+        seconds = defaultdict(list)
+        for sample in self.samples:
+            seconds[int(sample.at - self.started), sample.page].append(sample)
+        return [
+            {
+                "t": second,
+                "page": page,
+                "requests": len(samples),
+                "failures": sum(sample.failure is not None for sample in samples),
+                "p95": _percentile([sample.ms for sample in samples], 0.95),
+            }
+            for (second, page), samples in sorted(seconds.items())
         ]
 
     def failures(self) -> Counter:
@@ -119,6 +137,7 @@ class Tally:
             "by_page": by("page"),
             "by_served_by": by("served_by"),
             "failure_messages": dict(self.failures()),
+            "timeline": self.timeline(),
         }
 
 

@@ -69,6 +69,11 @@ def test_shop_load_counts_what_it_sent_and_its_shoppers_check_out(shop, tmp_path
     assert pages["order"]["requests"] >= 1, pages
     assert pages["order"]["requests"] <= len(placed) <= pages["checkout"]["requests"]
     assert {status for _, status in placed} <= {"paid", "payment_failed"}
+    # The timeline (the exercises' chart) counts every request once, second by second, by page type.
+    timeline = summary["timeline"]
+    assert sum(row["requests"] for row in timeline) == summary["requests"]
+    assert {row["page"] for row in timeline} == set(pages)
+    assert max(row["t"] for row in timeline) >= 8  # a 10 s run
 
 
 def test_shop_load_refuses_a_host_other_than_this_machine(shop):
