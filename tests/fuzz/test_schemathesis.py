@@ -186,6 +186,10 @@ def filter_failure(context, failure, case, response):
       "false"), or empty: an empty optional parameter (?ordering=, ?page=) means "not
       given", which is what an HTML form sends for an input left blank (the product
       list page submits its filter form to the same FilterSet).
+    - "Schema-violating request accepted", where the only fault is a query parameter the
+      operation does not declare: an API ignores what it does not know in the query, as
+      DRF does and as links carrying tracking parameters need. (Schemathesis mostly makes
+      this exception itself; made here so that it holds whatever else a case carries.)
     - "Schema-valid request rejected" with a 400 naming a query parameter that holds a
       NUL character: PostgreSQL cannot store one, so Django's form fields refuse it,
       and a 400 naming the field is what the contract asks for.
@@ -194,6 +198,8 @@ def filter_failure(context, failure, case, response):
         invalid_at = getattr(case.meta.phase.data, "parameter_location", None)
         if invalid_at == ParameterLocation.QUERY:
             names = _invalid_parameters(case)
+            if not names and _undeclared_query_parameters(case):
+                return False
             return not (names and all(_query_text_is_valid(case, name) for name in names))
         body_schema = _request_body_schema(case)
         if invalid_at != ParameterLocation.BODY or body_schema is None:
@@ -203,6 +209,11 @@ def filter_failure(context, failure, case, response):
         with_nul = {name for name, value in (case.query or {}).items() if "\x00" in str(value)}
         return not with_nul & set(_json_or_empty(response))
     return True
+
+
+def _undeclared_query_parameters(case):
+    declared = case.operation.get_parameter_set(ParameterLocation.QUERY)
+    return [name for name in case.query or {} if name not in declared]
 
 
 def _invalid_parameters(case):

@@ -12,15 +12,24 @@ input refused, valid input accepted, authentication enforced where declared.
 
 Bounded: FACADE_FUZZ_MAX_EXAMPLES generated requests per operation (default 3, on top of the fixed
 coverage cases), derandomized, so CI sends the same requests each time. Each stage's shop runs on
-databases and free ports of its own. About five minutes per stage on two busy cores: every request
-signs in with HTTP Basic, a full password hash each.
+databases and free ports of its own.
+
+Every request carries staff credentials of two of the document's schemes, each the cheap one for
+one owner: a staff session (cookieAuth, signed in once, with its CSRF token), which the monolith
+takes, and a service token (serviceToken, which may do what staff may do), which a service takes
+when it owns the operation at the stage. HTTP Basic (basicAuth) would cost a full password hash per
+request (about 0.5 s of CPU: half an hour of hashing for the two stages); Schemathesis still checks,
+once per operation, that a request without credentials, and one with wrong credentials of every
+scheme, is refused.
 
 Every undeclared method (TRACE included) must be a 405 with `Allow`: the facade's own 405 carries it
 with the facade's error pages (proxy/nginx.conf).
 """
 
 import os
+import secrets
 
+import psycopg2
 import pytest
 import requests
 import schemathesis
@@ -35,13 +44,20 @@ pytestmark = pytest.mark.e2e
 
 MAX_EXAMPLES = int(os.environ.get("FACADE_FUZZ_MAX_EXAMPLES", "3"))
 
-CONFIG = schemathesis.Config.from_dict(
-    {
-        # The document's own scheme: Schemathesis knows what it sends and checks that each operation
-        # declaring authentication refuses a request without it.
-        "auth": {"openapi": {"basicAuth": {"username": "admin", "password": "admin"}}},
-    }
-)
+# Staff credentials, chosen before any shop runs (Schemathesis builds its coverage cases, credentials
+# included, at collection). Each shop is given the service tokens (a variable in the environment wins
+# over the run folder's secrets, shopctl/secrets.py), one for both services so that every request
+# carries the same credentials, and its admin's session is given this session key once signed in
+# (_sign_in). A CSRF token is the client's to choose, in its cookie and its header alike. The
+# monolith takes the session first (the order of its authentication classes); a service, which knows
+# no such session, takes the token.
+TOKEN = secrets.token_urlsafe(32)
+SERVICE_TOKENS = {"CATALOG_SERVICE_TOKEN": TOKEN, "PAYMENTS_SERVICE_TOKEN": TOKEN}
+CSRF = secrets.token_hex(16)
+STAFF = {
+    "cookies": {"sessionid": secrets.token_hex(16), "csrftoken": CSRF},
+    "headers": {"X-CSRFToken": CSRF, "Authorization": f"Bearer {TOKEN}"},
+}
 
 # Valid for the schema, refused by the server, and rightly: each a rule no OpenAPI schema can state.
 # A 4xx whose JSON body names one of these fields or codes is allowed; any other rejection fails.
@@ -77,18 +93,54 @@ def facade(request, tmp_path_factory):
     stage = request.param
     run_dir = tmp_path_factory.mktemp(f"fuzz_stage{stage}")
     env = {**_stage1_env(f"shop_fuzz_stage{stage}"), "SHOP_RUN_DIR": str(run_dir)}
+    # No throttle per user: the fuzz is one staff user sending as fast as the shop answers.
+    env = {**env, **SERVICE_TOKENS, "API_USER_THROTTLE_RATE": ""}
     running = BackgroundShop(stage=stage, env=env, log_path=run_dir / "shop.log")
     try:
         _start(running)
+        _sign_in(running, env["DATABASE_URL"])
         yield running
     finally:
         running.stop()
 
 
+def _sign_in(shop, database_url):
+    """Sign in as admin through the facade, then give the session the key STAFF names."""
+    browser = requests.Session()
+    login = f"{shop.url}admin/login/"
+    browser.get(login, timeout=10).raise_for_status()
+    signed_in = browser.post(
+        login,
+        data={"username": "admin", "password": "admin", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert signed_in.status_code == 302 and "sessionid" in browser.cookies, signed_in.text[:300]
+    with psycopg2.connect(database_url) as database, database.cursor() as cursor:
+        cursor.execute(
+            "UPDATE django_session SET session_key = %s WHERE session_key = %s",
+            [STAFF["cookies"]["sessionid"], browser.cookies["sessionid"]],
+        )
+        assert cursor.rowcount == 1
+    database.close()
+
+
 # The monolith's document, generated in-process when the module loads, so that pytest gets one test
 # per operation and stage; the first test checks that the facade serves this very document.
 SCHEMA_DOCUMENT = in_process._served_schema()
-schema = schemathesis.openapi.from_dict(SCHEMA_DOCUMENT, config=CONFIG)
+schema = schemathesis.openapi.from_dict(SCHEMA_DOCUMENT)
+
+
+@schema.auth()
+class StaffAuth:
+    """STAFF's session, CSRF token and service token, on every request."""
+
+    def get(self, case, ctx):
+        return STAFF
+
+    def set(self, case, data, ctx):
+        case.cookies = {**(case.cookies or {}), **data["cookies"]}
+        case.headers = {**(case.headers or {}), **data["headers"]}
 
 
 def test_the_fuzzed_document_is_the_one_the_facade_serves(facade):
