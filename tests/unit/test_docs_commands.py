@@ -65,7 +65,11 @@ def shell_blocks(path):
 
 
 def commands(path):
-    """(line number, argv, project) for each simple command in the file's shell blocks."""
+    """(line number, argv, project) for each simple command in the file's shell blocks, and in its
+    inline code that runs `shop`, `make` or `manage.py` (optional parts in [brackets] left out).
+
+    The prose names no project for its `manage.py` commands: theirs is None (any project's will
+    do), and `shop stage` alone is the command's name, not a command missing its stage."""
     default = next((name for name, folder in PROJECTS.items() if folder != ROOT and folder in path.parents), "monolith")
     found = []
     for _, language, lines in shell_blocks(path):
@@ -76,10 +80,7 @@ def commands(path):
             if pending:  # a quoted string that goes on over lines (a JSON body)
                 number, text = pending[0], pending[1] + "\n" + text
             try:
-                lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|")
-                lexer.whitespace_split = True
-                lexer.commenters = "#"
-                tokens = list(lexer)
+                tokens = _tokens(text)
             except ValueError:
                 pending = (number, text)
                 continue
@@ -95,7 +96,32 @@ def commands(path):
                         project,
                     )
                 found.append((number, argv, project))
+    in_block = False
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if re.match(r"\s*```", line):
+            in_block = not in_block
+            continue
+        for code in [] if in_block else re.findall(r"`([^`]+)`", line):
+            if re.match(r"(\.venv/bin/)?shop |make |(\S*python3? )?manage\.py ", code):
+                try:
+                    tokens = _tokens(re.sub(r"\[[^\]]*\]", "", code))
+                except ValueError:
+                    continue
+                found += [(number, argv, None) for argv in _split(tokens) if not _a_name(argv)]
     return found
+
+
+def _tokens(text):
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    return list(lexer)
+
+
+def _a_name(argv):
+    """`shop stage` in a sentence: the subcommand named, not run."""
+    shop_args = _shop_argv(argv)
+    return shop_args is not None and len(shop_args) == 1 and shop_args[0] in ("stage", "trace")
 
 
 def _logical_lines(lines, console):
@@ -199,7 +225,8 @@ def problems_in(path):
         shop_args = _shop_argv(argv)
         if shop_args is not None:
             try:
-                args = parser.parse_args([_substitute(arg) for arg in shop_args])
+                # N is a stage's number in the prose (`shop stage N`).
+                args = parser.parse_args(["0" if arg == "N" else _substitute(arg) for arg in shop_args])
             except refused as error:
                 problems.append(f"{where}: `shop {' '.join(shop_args)}`: {error}")
                 continue
@@ -212,8 +239,9 @@ def problems_in(path):
                     problems.append(f"{where}: the Makefile has no target {target!r}")
         if "manage.py" in argv and argv.index("manage.py") + 1 < len(argv):
             command = argv[argv.index("manage.py") + 1]
-            if command not in _management_commands(project):
-                problems.append(f"{where}: `manage.py {command}`: the {project} project has no such command")
+            projects = [project] if project else list(PROJECTS)
+            if not any(command in _management_commands(name) for name in projects):
+                problems.append(f"{where}: `manage.py {command}`: the {project or 'no'} project has no such command")
         module = argv[2] if len(argv) > 2 and re.fullmatch(r"(\S*/)?python3?", argv[0]) and argv[1] == "-m" else None
         if module and importlib.util.find_spec(module) is None:
             problems.append(f"{where}: `python -m {module}`: no such module")
@@ -272,7 +300,8 @@ def test_what_the_docs_name_exists(path):
 
 
 def test_the_check_finds_what_is_missing(tmp_path):
-    """A doc naming a flag, a target, a command, a file and a page that do not exist fails on each."""
+    """A doc naming a flag, a target, a command, a file and a page that do not exist fails on each,
+    and on nothing else."""
     doc = tmp_path / "probe.md"
     doc.write_text(
         "```sh\n"
@@ -283,9 +312,10 @@ def test_the_check_finds_what_is_missing(tmp_path):
         "cd extracted/payments && ../../.venv/bin/python manage.py seed_shop\n"
         "```\n"
         "See `monolith/no_such_file.py`, [this](no-such.md) and http://127.0.0.1:8080/no-such-page/.\n"
+        "In a sentence, `shop stage` is a name, but `shop stage 9` and `manage.py no_such_thing` are commands.\n"
     )
     problems = "\n".join(problems_in(doc))
-    for expected in (
+    expected_problems = (
         "line 2: `shop stage 7`",
         "line 3: `shop load --no-such-flag`",
         "line 4: the Makefile has no target 'no-such-target'",
@@ -294,5 +324,9 @@ def test_the_check_finds_what_is_missing(tmp_path):
         "line 8: no file or folder monolith/no_such_file.py",
         "line 8: the link no-such.md leads nowhere",
         "line 8: no route of the monolith answers /no-such-page/",
-    ):
+        "line 9: `shop stage 9`",
+        "line 9: `manage.py no_such_thing`: the no project has no such command",
+    )
+    for expected in expected_problems:
         assert expected in problems, problems
+    assert len(problems.splitlines()) == len(expected_problems), problems
