@@ -20,7 +20,8 @@ from shopctl import ShopError, stack, state, trace
 from shopctl.supervisor import Interrupted, Supervisor
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The `shop` command's parser, every subcommand and flag (tests/unit/test_docs_commands.py reads it)."""
     parser = argparse.ArgumentParser(prog="shop", description="Run the strangler-shop on this machine.")
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start the shop in the foreground; Ctrl-C stops it")
@@ -69,7 +70,11 @@ def main(argv: list[str] | None = None) -> None:
         "--summary-json", type=Path, default=None, help="also write the summary to this file, as JSON"
     )
     trace.add_parser(commands)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     try:
         if args.command == "trace":
             sys.exit(args.handler(args))
