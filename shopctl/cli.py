@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from shopctl import ShopError, stack, state, trace
+from shopctl import ShopError, compare, stack, state, trace
 from shopctl.supervisor import Interrupted, Supervisor
 
 
@@ -64,14 +64,21 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="pages per second in all (default: each user thinks 1-3 s between pages)",
     )
+    load_parser.add_argument(
+        "--think",
+        type=compare.think_time,
+        default=None,
+        help="seconds each user waits between pages, LOW-HIGH or one number; 0 is a closed loop (default 1-3)",
+    )
     load_parser.add_argument("--url", default=None, help="the facade (default: the running shop's); 127.0.0.1 only")
     load_parser.add_argument(
         "--summary-json", type=Path, default=None, help="also write the summary to this file, as JSON"
     )
     trace.add_parser(commands)
+    compare.add_parser(commands)
     args = parser.parse_args(argv)
     try:
-        if args.command == "trace":
+        if args.command in ("trace", "compare"):
             sys.exit(args.handler(args))
         if args.command == "up":
             sys.exit(up(args.stage, args.only))
@@ -177,7 +184,14 @@ def _load(args: argparse.Namespace, argv: list[str] | None) -> None:
     from shopctl import load
 
     sys.exit(
-        load.run(url=args.url, duration=args.duration, users=args.users, rate=args.rate, summary_json=args.summary_json)
+        load.run(
+            url=args.url,
+            duration=args.duration,
+            users=args.users,
+            rate=args.rate,
+            summary_json=args.summary_json,
+            think=args.think,
+        )
     )
 
 

@@ -6,13 +6,16 @@ both produce the same report format and a teacher can regenerate a report from i
 
     {
       "kind": "compare" | "exercise", "title": str, "created": ISO time,
-      "machine": {"hostname", "cpus", "memory_gib", "platform", "python"},
+      "machine": {"hostname", "cpus", "memory_gib", "platform", "python", "load_average", "load_average_after"},
       "versions": {name: version}, "options": {name: value},
       "stages": [0, 1, 2],                     # the stages measured, stage 0 first if there
       "pages": {"<stage>": {"<page type>": {"requests", "failures", "rps", "p50", "p95", "p99"}}},
                                                # latencies in ms; the page type "all" sums them all
-      "processes": {"<stage>": {"<process>": {"cpu_ms_per_request", "rss_mib"}}},
-      "per_request": {"<stage>": {"sql_queries", "service_calls"}},
+      "processes": {"<stage>": {"<process>": {"cpu_ms_per_request", "pss_mib", "sql_per_request"}}},
+                                               # memory: Pss (shopctl/procstat.py); SQL: Django processes only
+      "per_request": {"<stage>": {"sql_queries", "service_calls", "load_cpu_ms"}},
+      "notes": [str],                          # what ran, and what could not be measured
+      "rounds": {"<stage>": [{"round", "requests", "failures", "seconds", "rps"}]},   # each window alone
       # an exercise only:
       "fault": {"name", "description", "start_s", "end_s"},
       "timeline": {"<stage>": [{"t", "page", "requests", "failures", "p95"}]},   # one row a second and page type
@@ -43,6 +46,10 @@ PROCESS_COLOURS = {
     "payments": "#55a868",
     "relay": "#937860",
     "postgres": "#64b5cd",
+    # The PostgreSQL backends of each deployable's database (shop compare measures them apart).
+    "postgres:monolith": "#64b5cd",
+    "postgres:catalog": "#a6d8e8",
+    "postgres:payments": "#2a7f9e",
     "load": "#bbbbbb",
 }
 PERCENTILES = ("p50", "p95", "p99")
@@ -135,10 +142,12 @@ def _write_csv(results, folder):
                 )
     with open(folder / "processes.csv", "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["stage", "process", "cpu_ms_per_request", "rss_mib"])
+        writer.writerow(["stage", "process", "cpu_ms_per_request", "pss_mib", "sql_per_request"])
         for stage in stages(results):
             for process, row in results.get("processes", {}).get(stage, {}).items():
-                writer.writerow([stage, process, row.get("cpu_ms_per_request"), row.get("rss_mib")])
+                writer.writerow(
+                    [stage, process, row.get("cpu_ms_per_request"), row.get("pss_mib"), row.get("sql_per_request")]
+                )
     if results.get("timeline"):
         with open(folder / "timeline.csv", "w", newline="") as out:
             writer = csv.writer(out)
@@ -266,7 +275,12 @@ def _cpu_chart(results, path):
 
 def _memory_chart(results, path):
     return _stacked_chart(
-        results, path, "rss_mib", "resident memory, MiB", "Memory of the stage's processes (lower is better)", "memory"
+        results,
+        path,
+        "pss_mib",
+        "memory (Pss: shared pages split), MiB",
+        "Memory of the stage's processes (lower is better)",
+        "memory",
     )
 
 
@@ -316,7 +330,12 @@ def _markdown(results, charts):
     lines += [
         f"Made {results.get('created', '?')} on {machine.get('hostname', '?')} "
         f"({machine.get('cpus', '?')} cores, {machine.get('memory_gib', '?')} GiB, {machine.get('platform', '?')}, "
-        f"Python {machine.get('python', '?')}).",
+        f"Python {machine.get('python', '?')})"
+        + (
+            f"; load average {_loads(machine['load_average'])} before, {_loads(machine.get('load_average_after'))} after."
+            if machine.get("load_average")
+            else "."
+        ),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(results.get("versions", {}).items())) + ".",
         "",
@@ -326,6 +345,8 @@ def _markdown(results, charts):
         "figures as ratios between stages measured side by side, not as what the shop can do on its own hardware.",
         "",
     ]
+    if results.get("notes"):
+        lines += ["## What ran", "", *[f"- {note}" for note in results["notes"]], ""]
     if results.get("fault"):
         fault = results["fault"]
         lines += [
@@ -349,6 +370,8 @@ def _markdown(results, charts):
                 if s != base
             ]
         lines.append(f"| {page} | " + " | ".join(row) + " |")
+    if results.get("rounds"):
+        lines += _rounds(results)
     lines += ["", "## Latency and errors", "", f"![latency per page type]({charts['latency']})", ""]
     lines += [
         "| page type | stage | requests | errors | error rate | p50 ms | p95 ms | p99 ms | p50 / stage 0 |",
@@ -375,28 +398,37 @@ def _markdown(results, charts):
         f"![memory by process]({charts['memory']})",
         "",
     ]
-    lines += ["| stage | process | CPU ms per request | memory MiB |", "|---:|---|---:|---:|"]
+    lines += [
+        "| stage | process | CPU ms per request | memory MiB (Pss) | SQL statements per request |",
+        "|---:|---|---:|---:|---:|",
+    ]
     for stage in labels:
         for process, row in results.get("processes", {}).get(stage, {}).items():
             lines.append(
-                f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('rss_mib'))} |"
+                f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('pss_mib'))} | "
+                f"{_fmt(row.get('sql_per_request'), 2)} |"
             )
         total = cpu_total(results, stage)
         ratio_text = ""
         if base and stage != base:
             ratio_text = f" (× {_fmt(ratio(total, cpu_total(results, base)), 2)} of stage 0)"
-        lines.append(f"| {stage} | **all** | **{_fmt(total, 2)}**{ratio_text} | |")
+        memory = [row.get("pss_mib") for row in results.get("processes", {}).get(stage, {}).values()]
+        memory_total = sum(value for value in memory if value is not None) if any(memory) else None
+        lines.append(f"| {stage} | **all** | **{_fmt(total, 2)}**{ratio_text} | **{_fmt(memory_total)}** | |")
     if results.get("per_request"):
         lines += [
             "",
             "## Work per request",
             "",
-            "| stage | SQL queries per request | service calls per request |",
-            "|---:|---:|---:|",
+            "| stage | SQL queries per request | service calls per request | load generator's CPU ms per request |",
+            "|---:|---:|---:|---:|",
         ]
         for stage in labels:
             row = results["per_request"].get(stage, {})
-            lines.append(f"| {stage} | {_fmt(row.get('sql_queries'), 2)} | {_fmt(row.get('service_calls'), 2)} |")
+            lines.append(
+                f"| {stage} | {_fmt(row.get('sql_queries'), 2)} | {_fmt(row.get('service_calls'), 2)} | "
+                f"{_fmt(row.get('load_cpu_ms'), 2)} |"
+            )
     if results.get("timeline"):
         lines += ["", "## Second by second", "", f"![timeline]({charts['timeline']})", ""]
         for stage in labels:
@@ -426,6 +458,32 @@ def _markdown(results, charts):
         "",
     ]
     return "\n".join(lines)
+
+
+def _loads(values):
+    return "–" if not values else " / ".join(f"{value:.2f}" for value in values)
+
+
+def _rounds(results):
+    """Each round's throughput per stage: how far the rounds scatter, which the ratios should be read against."""
+    labels = stages(results)
+    count = max((len(results["rounds"].get(stage, [])) for stage in labels), default=0)
+    if count < 2:
+        return []
+    lines = [
+        "",
+        "Each round alone (requests per second of the whole mix; the stages took turns, in alternating order):",
+        "",
+        "| round | " + " | ".join(f"stage {s}" for s in labels) + " |",
+        "|---:|" + "---:|" * len(labels),
+    ]
+    for index in range(count):
+        cells = []
+        for stage in labels:
+            rounds = results["rounds"].get(stage, [])
+            cells.append(_fmt(rounds[index].get("rps")) if index < len(rounds) else "–")
+        lines.append(f"| {index + 1} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _data_keys(results):

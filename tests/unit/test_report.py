@@ -23,10 +23,10 @@ def results(**extra):
         "stages": [0, 2],
         "pages": {"0": pages(100.0, 20.0), "2": pages(80.0, 30.0)},
         "processes": {
-            "0": {"monolith": {"cpu_ms_per_request": 10.0, "rss_mib": 300.0}},
+            "0": {"monolith": {"cpu_ms_per_request": 10.0, "pss_mib": 300.0}},
             "2": {
-                "monolith": {"cpu_ms_per_request": 8.0, "rss_mib": 300.0},
-                "catalog": {"cpu_ms_per_request": 7.0, "rss_mib": 200.0},
+                "monolith": {"cpu_ms_per_request": 8.0, "pss_mib": 300.0},
+                "catalog": {"cpu_ms_per_request": 7.0, "pss_mib": 200.0},
             },
         },
         "per_request": {
@@ -43,7 +43,9 @@ def test_the_report_holds_the_figures_their_ratios_and_the_charts(tmp_path):
     text = written.read_text()
     assert "| all | 100.0 | 80.0 | **0.80** |" in text  # req/s per stage and stage 2 / stage 0
     assert "| home | 2 | 600 | 0 | 0.00% | 30.0 | 90.0 | 180.0 | **1.50** |" in text  # p50 ratio
-    assert "| 2 | **all** | **15.00** (× 1.50 of stage 0) | |" in text  # CPU per request, all processes
+    assert (
+        "| 2 | **all** | **15.00** (× 1.50 of stage 0) | **500.0** | |" in text
+    )  # CPU per request and memory, all processes
     for chart in ("throughput.png", "latency.png", "cpu.png", "memory.png"):
         assert f"]({chart})" in text
         assert (tmp_path / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
