@@ -52,8 +52,8 @@ from shopctl import ShopError, kit, postgres, procstat, stack, state
 # at once) included. --quick: at most 90 s. A closed loop (no think time), so that throughput
 # is what each stage can serve, not what the shoppers ask for.
 DEFAULTS = {"stages": [0, 1, 2], "rounds": 2, "duration": 40.0, "users": 16, "think": (0.0, 0.0)}
-QUICK = {"stages": [0, 2], "rounds": 1, "duration": 15.0, "users": 8, "think": (0.0, 0.0)}
-WARM_UP = {"duration": 5.0, "users": 4}  # unmeasured, each shop at once: caches, connections, imports
+QUICK = {"stages": [0, 2], "rounds": 1, "duration": 10.0, "users": 8, "think": (0.0, 0.0)}
+WARM_UP = {"duration": 4.0, "users": 4}  # unmeasured, each shop at once: caches, connections, imports
 LONGEST_WINDOW = 600  # seconds
 MOST_USERS = 200
 MOST_ROUNDS = 20
@@ -106,7 +106,7 @@ def add_parser(commands):
         help="seconds each user waits between pages, LOW-HIGH or one number (default 0: a closed loop)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="stages 0 and 2, one round of 15 s, 8 users: about a minute"
+        "--quick", action="store_true", help="stages 0 and 2, one round of 10 s, 8 users: about a minute"
     )
     parser.add_argument(
         "--url",
@@ -470,9 +470,10 @@ def versions() -> dict:
     for package in ("Django", "gunicorn", "locust", "djangorestframework"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             found[package] = metadata.version(package)
-    found["nginx"] = _first_line([shutil.which("nginx") or "nginx", "-v"]).removeprefix("nginx version: ")
+    found["nginx"] = _first_line([shutil.which("nginx") or "nginx", "-v"]).removeprefix("nginx version: nginx/")
     with contextlib.suppress(ShopError):
-        found["PostgreSQL"] = _first_line([str(postgres.cluster(Path("/tmp")).bin / "postgres"), "--version"])
+        command = [str(postgres.cluster(Path("/tmp")).bin / "postgres"), "--version"]
+        found["PostgreSQL"] = _first_line(command).removeprefix("postgres (PostgreSQL) ")
     found["gunicorn workers x threads"] = ", ".join(
         f"{name} {config.workers} x {config.threads}" for name, config in _gunicorn_configs().items()
     )
@@ -566,6 +567,7 @@ def _start_shops(plan: Plan, scratch: Path, env: Mapping[str, str], exits: conte
     # Registered before any starts: a shop that came up is stopped (and its cluster deleted) however
     # the run ends, Ctrl-C during the others' start included.
     exits.callback(_stop_shops, managers, shops, scratch)
+    started = time.monotonic()
     problems = []
     with ThreadPoolExecutor(len(managers)) as pool, tqdm(total=len(managers), unit="shop", desc="start") as bar:
         futures = {stage: pool.submit(_enter, stage, manager, shops, bar) for stage, manager in managers.items()}
@@ -576,6 +578,7 @@ def _start_shops(plan: Plan, scratch: Path, env: Mapping[str, str], exits: conte
                 problems.append(f"stage {stage}: {error}")
     if problems:
         raise ShopError("A shop did not start:\n" + "\n".join(problems))
+    print(f"The shops were ready in {time.monotonic() - started:.0f} s.", flush=True)
     return [target_of(shops[stage].url, scratch / f"stage-{stage}" / "run", str(stage)) for stage in plan.stages]
 
 
@@ -585,9 +588,12 @@ def _enter(stage, manager, shops, bar):
 
 
 def _stop_shops(managers, shops, scratch):
-    for stage in list(shops):
+    def stop(stage):
         managers[stage].__exit__(None, None, None)
         postgres.remove(scratch / f"stage-{stage}" / "run")
+
+    with ThreadPoolExecutor(max(1, len(shops))) as pool:
+        list(pool.map(stop, list(shops)))
 
 
 def _keep_logs(scratch: Path, out: Path) -> None:

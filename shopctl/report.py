@@ -231,7 +231,7 @@ def _latency_chart(results, path):
 
 
 def _stacked_chart(results, path, field, ylabel, title, what):
-    figure, axes = plt.subplots(figsize=(6, 4.5))
+    figure, axes = plt.subplots(figsize=(7.5, 4.5))
     # Only the stages whose processes were measured: an empty bar would read as "costs nothing".
     labels = [stage for stage in stages(results) if results.get("processes", {}).get(stage)]
     processes = []
@@ -257,7 +257,9 @@ def _stacked_chart(results, path, field, ylabel, title, what):
         axes.annotate(_fmt(total), (index, total), ha="center", va="bottom", fontsize=9)
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    axes.legend(fontsize=8, loc="upper left")
+    # Beside the bars, never over them, top to bottom in the order of the stack.
+    handles, names = axes.get_legend_handles_labels()
+    axes.legend(handles[::-1], names[::-1], fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     axes.margins(y=0.15)
     return _save(figure, path)
 
