@@ -123,6 +123,12 @@ def add_parser(commands):
         default=None,
         help="the facade's microcache for anonymous catalog API reads in the shops started (default: the facade's)",
     )
+    parser.add_argument(
+        "--trace-rate",
+        type=_bounded(float, 0, 1),
+        default=None,
+        help="the share of requests traced in the shops started, 0 to 1 (TRACE_SAMPLE_RATE; default: the shop's, docs/tracing.md)",
+    )
     parser.set_defaults(handler=main)
     return parser
 
@@ -186,15 +192,16 @@ class Plan:
     think: tuple[float, float]
     url: str | None
     microcache: str | None
+    trace_rate: float | None
     quick: bool
 
     @classmethod
     def from_args(cls, args) -> "Plan":
         base = QUICK if args.quick else DEFAULTS
-        if args.url and (args.stages is not None or args.microcache is not None):
+        if args.url and (args.stages is not None or args.microcache is not None or args.trace_rate is not None):
             raise ShopError(
-                "--url measures the shop running there as it is: --stages and --microcache are for the shops "
-                "`shop compare` starts itself."
+                "--url measures the shop running there as it is: --stages, --microcache and --trace-rate are for "
+                "the shops `shop compare` starts itself."
             )
         return cls(
             stages=base["stages"] if args.stages is None else args.stages,
@@ -204,6 +211,7 @@ class Plan:
             think=base["think"] if args.think is None else args.think,
             url=args.url,
             microcache=args.microcache,
+            trace_rate=args.trace_rate,
             quick=args.quick,
         )
 
@@ -524,7 +532,11 @@ def main(args) -> int:
 
 
 def _measure_fresh(plan: Plan, out: Path) -> tuple[list[Target], list[str]]:
-    env = {} if plan.microcache is None else {"FACADE_MICROCACHE": plan.microcache}
+    env = {}
+    if plan.microcache is not None:
+        env["FACADE_MICROCACHE"] = plan.microcache
+    if plan.trace_rate is not None:
+        env["TRACE_SAMPLE_RATE"] = f"{plan.trace_rate:g}"
     with contextlib.ExitStack() as exits:
         # The shops' run folders (and their PostgreSQL clusters) live outside the report's folder,
         # which may be committed (docs/reference/compare); their logs are copied in at the end.
@@ -640,6 +652,7 @@ def _results(plan: Plan, targets: list[Target], notes: list[str], record: dict, 
             "think_s": plan.think_text,
             "url": plan.url or "fresh shops",
             "microcache": plan.microcache or "facade default",
+            "trace_rate": "shop default" if plan.trace_rate is None else plan.trace_rate,
             "quick": plan.quick,
             "took_s": round(took),
         },
