@@ -90,6 +90,20 @@ def page_types(results: dict) -> list[str]:
     return [*seen, "all"]
 
 
+# The page types of the API readers are named api-... (shopctl/workload.py); the others are the
+# shoppers' pages. Two groups, so that a shift between them shows (docs/benchmarks.md).
+PAGE_GROUPS = ("shopper pages", "API reads")
+
+
+def page_groups(results: dict, stage: str) -> dict[str, float]:
+    """Requests per second of each group of page types at stage; {} unless both were measured."""
+    totals = dict.fromkeys(PAGE_GROUPS, 0.0)
+    for page, row in results.get("pages", {}).get(stage, {}).items():
+        if page != "all" and row.get("rps") is not None:
+            totals[PAGE_GROUPS[page.startswith("api-")]] += row["rps"]
+    return totals if all(totals.values()) else {}
+
+
 def ratio(value, base):
     """value / base, or None when either is missing or base is 0."""
     if value is None or not base:
@@ -174,25 +188,49 @@ def _save(figure, path):
 
 
 def _throughput_chart(results, path):
-    """Requests per second of the whole mix, one bar per stage, with its ratio to stage 0."""
-    figure, axes = plt.subplots(figsize=(6, 4))
+    """Requests per second of the whole mix, one bar per stage, with its ratio to stage 0; split
+    into the shoppers' pages and the API reads when both were measured, each with its own ratio
+    (in a closed loop the faster kind sends more, so the whole mix's ratio hides a shift)."""
+    figure, axes = plt.subplots(figsize=(6.5, 4.5))
     labels = stages(results)
     values = [_page(results, stage, "all").get("rps") for stage in labels]
     if not any(values):
         _no_data(axes, "throughput")
         return _save(figure, path)
-    bars = axes.bar(
-        [f"stage {s}" for s in labels], [v or 0 for v in values], color=[STAGE_COLOURS.get(s, "#999") for s in labels]
-    )
-    base = values[0] if labels and labels[0] == "0" else None
-    for bar, value in zip(bars, values, strict=True):
+    names = [f"stage {s}" for s in labels]
+    colours = [STAGE_COLOURS.get(s, "#999") for s in labels]
+    base_stage = labels[0] if labels and labels[0] == "0" else None
+    groups = {stage: page_groups(results, stage) for stage in labels}
+    if all(groups.values()):
+        bottom = [0.0] * len(labels)
+        for group, hatch in zip(PAGE_GROUPS, ("", "//"), strict=True):
+            heights = [groups[stage][group] for stage in labels]
+            bars = axes.bar(names, heights, bottom=bottom, color=colours, hatch=hatch, edgecolor="white")
+            for bar, stage, height, low in zip(bars, labels, heights, bottom, strict=True):
+                text = f"{group}\n{height:.1f}"
+                if base_stage and stage != base_stage and groups[base_stage][group]:
+                    text += f" ×{height / groups[base_stage][group]:.2f}"
+                axes.annotate(
+                    text,
+                    (bar.get_x() + bar.get_width() / 2, low + height / 2),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "linewidth": 0},
+                )
+            bottom = [low + height for low, height in zip(bottom, heights, strict=True)]
+        axes.set_title("Throughput per stage, higher is better (API reads hatched)")
+    else:
+        axes.bar(names, [v or 0 for v in values], color=colours)
+        axes.set_title("Throughput per stage (higher is better)")
+    base = values[0] if base_stage else None
+    for index, value in enumerate(values):
         text = _fmt(value)
         if base and value is not None:
-            text += f"\n×{value / base:.2f}"
-        axes.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=9)
-    axes.set_ylabel("requests per second (all page types)")
-    axes.set_title("Throughput per stage (higher is better)")
-    axes.margins(y=0.2)
+            text += f" in all, ×{value / base:.2f}"
+        axes.annotate(text, (index, value or 0), ha="center", va="bottom", fontsize=9)
+    axes.set_ylabel("requests per second")
+    axes.margins(y=0.15)
     return _save(figure, path)
 
 
@@ -239,6 +277,9 @@ def _stacked_chart(results, path, field, ylabel, title, what):
         for process in results.get("processes", {}).get(stage, {}):
             if process not in processes:
                 processes.append(process)
+    # The same order in every chart and stage, whichever stage met a process first: the servers, then PostgreSQL.
+    known = list(PROCESS_COLOURS)
+    processes.sort(key=lambda name: known.index(name) if name in known else len(known))
     if not processes:
         _no_data(axes, what)
         return _save(figure, path)
@@ -363,7 +404,14 @@ def _markdown(results, charts):
     if base:
         header += " | " + " | ".join(f"stage {s} / 0" for s in labels if s != base)
     lines += [header + " |", "|---|" + "---:|" * (len(labels) + (len(labels) - 1 if base else 0))]
+    groups = {stage: page_groups(results, stage) for stage in labels}
     for page in page_types(results):
+        if page == "all" and all(groups.values()):
+            for group in PAGE_GROUPS:
+                row = [_fmt(groups[s][group]) for s in labels]
+                if base:
+                    row += [_fmt_ratio(ratio(groups[s][group], groups[base][group])) for s in labels if s != base]
+                lines.append(f"| *{group}* | " + " | ".join(row) + " |")
         row = [_fmt(_page(results, s, page).get("rps")) for s in labels]
         if base:
             row += [

@@ -109,3 +109,15 @@ def test_a_report_can_be_written_again_from_its_results_json(tmp_path, capsys):
     report.main([str(tmp_path / "first" / "results.json"), "--out", str(tmp_path / "again")])
 
     assert (tmp_path / "again" / "report.md").read_text() == (tmp_path / "first" / "report.md").read_text()
+
+
+def test_shopper_pages_and_api_reads_get_a_row_and_a_ratio_each(tmp_path):
+    measured = results()
+    for stage, api_rps in (("0", 20.0), ("2", 40.0)):
+        measured["pages"][stage]["api-products"] = {"requests": 100, "failures": 0, "rps": api_rps}
+
+    text = report.write(measured, tmp_path).read_text()
+
+    assert "| *shopper pages* | 100.0 | 80.0 | **0.80** |" in text
+    assert "| *API reads* | 20.0 | 40.0 | **2.00** |" in text
+    assert (tmp_path / "throughput.png").read_bytes()[:4] == b"\x89PNG"
