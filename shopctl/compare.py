@@ -526,9 +526,12 @@ def main(args) -> int:
     from shopctl import report  # matplotlib: only now, not at every `shop` command
 
     written = report.write(results, out)
-    print(_summary_table(results))
+    print(_summary_table(results, report))
     print(f"\nReport: {written}")
-    return 0
+    failed = sum(results["pages"][label]["all"]["failures"] for label in results["stages"])
+    if failed:
+        print(f"{failed} requests failed: the report's latency table says which pages, logs/ what they answered.")
+    return 1 if failed else 0
 
 
 def _measure_fresh(plan: Plan, out: Path) -> tuple[list[Target], list[str]]:
@@ -666,13 +669,14 @@ def _results(plan: Plan, targets: list[Target], notes: list[str], record: dict, 
     }
 
 
-def _summary_table(results: dict) -> str:
-    """The terminal's short version of the report."""
+def _summary_table(results: dict, report) -> str:
+    """The terminal's short version of the report: the whole mix, and the ratios of its two groups to stage 0."""
     lines = [
-        f"\n{'stage':>5} {'req/s':>8} {'x st.0':>7} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'CPU ms/req':>10} {'MiB':>7} {'SQL/req':>8} {'calls/req':>9}"
+        f"\n{'stage':>5} {'req/s':>8} {'x st.0':>7} {'pages x':>8} {'API x':>6} {'errors':>7} {'p50 ms':>7} "
+        f"{'p95 ms':>7} {'CPU ms/req':>10} {'MiB':>7} {'SQL/req':>8} {'calls/req':>9}"
     ]
     base = results["pages"].get("0", {}).get("all", {}).get("rps")
+    base_groups = report.page_groups(results, "0") if "0" in results["stages"] else {}
     for label in results["stages"]:
         row = results["pages"][label]["all"]
         processes = results.get("processes", {}).get(label, {})
@@ -680,8 +684,13 @@ def _summary_table(results: dict) -> str:
         memory = sum(p.get("pss_mib") or 0 for p in processes.values()) if processes else None
         work = results["per_request"].get(label, {})
         ratio = row["rps"] / base if base and row.get("rps") is not None else None
+        groups = report.page_groups(results, label)
+        pages, api = (
+            (groups[name] / base_groups[name] if groups and base_groups else None) for name in report.PAGE_GROUPS
+        )
         lines.append(
-            f"{label:>5} {_cell(row.get('rps'))} {_cell(ratio, 7, 2)} {row['failures']:>7} {_cell(row.get('p50'), 7)} "
+            f"{label:>5} {_cell(row.get('rps'))} {_cell(ratio, 7, 2)} {_cell(pages, 8, 2)} {_cell(api, 6, 2)} "
+            f"{row['failures']:>7} {_cell(row.get('p50'), 7)} "
             f"{_cell(row.get('p95'), 7)} {_cell(cpu, 10)} {_cell(memory, 7, 0)} {_cell(work.get('sql_queries'), 8)} "
             f"{_cell(work.get('service_calls'), 9, 2)}"
         )
