@@ -1,6 +1,6 @@
 """`shop compare`: the same shoppers against the monolith and the services, measured side by side.
 
-    shop compare                      # stages 0, 1 and 2, 2 rounds of 40 s each: about 5 minutes
+    shop compare                      # stages 0, 1 and 2, 2 rounds of 35 s each: about 5 minutes
     shop compare --quick              # stages 0 and 2, one round of 15 s: about a minute
     shop compare --url http://127.0.0.1:8080/   # the shop running there, as it is
 
@@ -51,7 +51,7 @@ from shopctl import ShopError, kit, postgres, procstat, stack, state
 # The default run: at most 6 minutes on a 2-core machine, start-up (about 30 s for three shops
 # at once) included. --quick: at most 90 s. A closed loop (no think time), so that throughput
 # is what each stage can serve, not what the shoppers ask for.
-DEFAULTS = {"stages": [0, 1, 2], "rounds": 2, "duration": 40.0, "users": 16, "think": (0.0, 0.0)}
+DEFAULTS = {"stages": [0, 1, 2], "rounds": 2, "duration": 35.0, "users": 16, "think": (0.0, 0.0)}
 QUICK = {"stages": [0, 2], "rounds": 1, "duration": 10.0, "users": 8, "think": (0.0, 0.0)}
 WARM_UP = {"duration": 4.0, "users": 4}  # unmeasured, each shop at once: caches, connections, imports
 LONGEST_WINDOW = 600  # seconds
@@ -79,7 +79,7 @@ def add_parser(commands):
         "a report with charts in results/",
         description="Start a fresh shop for each stage (or measure --url), send each the same shoppers in "
         "alternating rounds, and write a report (Markdown, PNG charts, CSV, JSON). "
-        "Default: stages 0,1,2, 2 rounds of 40 s, 16 users, no think time (about 5 minutes).",
+        "Default: stages 0,1,2, 2 rounds of 35 s, 16 users, no think time (about 5 minutes).",
     )
     parser.add_argument(
         "--stages", type=stage_list, default=None, help="the stages to compare, e.g. 0,2 (default 0,1,2)"
@@ -91,7 +91,7 @@ def add_parser(commands):
         "--duration",
         type=_bounded(float, 5, LONGEST_WINDOW),
         default=None,
-        help="seconds of load per stage and round (default 40)",
+        help="seconds of load per stage and round (default 35)",
     )
     parser.add_argument(
         "--users",
@@ -514,12 +514,13 @@ def default_out() -> Path:
 
 def main(args) -> int:
     plan = Plan.from_args(args)
+    stage = _stage_at(plan.url) if plan.url else None  # before anything is written: is a shop there?
     out = (args.out or default_out()).resolve()
     (out / "logs").mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     record = {"machine": machine(), "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
     if plan.url:
-        targets, notes = _measure_running(plan, out)
+        targets, notes = _measure_running(plan, stage, out)
     else:
         targets, notes = _measure_fresh(plan, out)
     results = _results(plan, targets, notes, record, time.monotonic() - began)
@@ -616,12 +617,15 @@ def _keep_logs(scratch: Path, out: Path) -> None:
         shutil.copyfile(log, out / "logs" / f"shop-{log.parent.name}.log")
 
 
-def _measure_running(plan: Plan, out: Path) -> tuple[list[Target], list[str]]:
+def _stage_at(url: str) -> str:
+    """The stage of the shop at url, as its /readyz says."""
     try:
-        ready = requests.get(f"{plan.url}readyz", timeout=5)
-        stage = str(ready.json()["stage"])
+        return str(requests.get(f"{url}readyz", timeout=5).json()["stage"])
     except (requests.RequestException, ValueError, KeyError, TypeError):
-        raise ShopError(f"No shop answers at {plan.url}readyz with its stage: start one (`shop up`) first.") from None
+        raise ShopError(f"No shop answers at {url}readyz with its stage: start one (`shop up`) first.") from None
+
+
+def _measure_running(plan: Plan, stage: str, out: Path) -> tuple[list[Target], list[str]]:
     target = target_of(plan.url, stack.run_dir(), stage)
     notes = [f"Measured the shop already running at {plan.url} (stage {stage}, from its /readyz), as it was."]
     if target.roots:

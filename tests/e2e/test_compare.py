@@ -127,6 +127,7 @@ def test_url_without_the_shops_run_state_says_what_is_missing(running_shop, tmp_
         (["--url", "http://example.com/"], "--url"),
         (["--microcache", "maybe"], "--microcache"),
         (["--url", "http://127.0.0.1:9/", "--stages", "0"], "--url"),
+        (["--url", "http://127.0.0.1:9/"], "http://127.0.0.1:9/readyz"),  # nothing answers there
     ],
 )
 def test_a_bad_option_is_a_clear_error_naming_it(options, named, tmp_path):
