@@ -267,7 +267,7 @@ def usage(target: Target) -> dict[str, procstat.Usage]:
 
 
 def counters(target: Target) -> dict[str, Counter]:
-    """Each Django process's requests, SQL statements and service calls so far (its /metrics);
+    """Each Django process's SQL statements and service calls so far (its /metrics);
     a process that does not answer is left out."""
     readings = {}
     for name, base in target.metrics.items():
@@ -287,7 +287,8 @@ def counters(target: Target) -> dict[str, Counter]:
 def load(target: Target, plan: Plan, seconds: float, users: int, log: Path, summary: Path) -> subprocess.Popen:
     """The shoppers, as `shop load` sends them, in a process of their own (Locust patches the
     standard library for gevent: never in this one), its live table into log."""
-    with open(log, "ab") as output:
+    summary.unlink(missing_ok=True)  # an earlier run's in the same folder must not pass for this one's
+    with open(log, "wb") as output:
         return subprocess.Popen(
             [
                 sys.executable,

@@ -230,7 +230,7 @@ def _throughput_chart(results, path):
             text += f" in all, ×{value / base:.2f}"
         axes.annotate(text, (index, value or 0), ha="center", va="bottom", fontsize=9)
     axes.set_ylabel("requests per second")
-    axes.margins(y=0.15)
+    axes.set_ylim(0, max(v or 0 for v in values) * 1.15 or 1)
     return _save(figure, path)
 
 
@@ -301,7 +301,8 @@ def _stacked_chart(results, path, field, ylabel, title, what):
     # Beside the bars, never over them, top to bottom in the order of the stack.
     handles, names = axes.get_legend_handles_labels()
     axes.legend(handles[::-1], names[::-1], fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
-    axes.margins(y=0.15)
+    # Room for the totals above the bars (margins() alone let a bar's top touch the title).
+    axes.set_ylim(0, max(bottoms) * 1.15 or 1)
     return _save(figure, path)
 
 
