@@ -57,6 +57,8 @@ WARM_UP = {"duration": 4.0, "users": 4}  # unmeasured, each shop at once: caches
 LONGEST_WINDOW = 600  # seconds
 MOST_USERS = 200
 MOST_ROUNDS = 20
+# Tries at starting a stage's shop when a port picked for it was taken meanwhile.
+PORT_ATTEMPTS = 3
 # The load stops within its duration plus the time its users get to finish (shopctl/load.py).
 LOAD_GRACE = 60  # seconds
 
@@ -579,15 +581,14 @@ def _start_shops(plan: Plan, scratch: Path, env: Mapping[str, str], exits: conte
         "PostgreSQL, migrations and seed data each; up to a minute.",
         flush=True,
     )
-    managers = {stage: kit.fresh_shop(stage, scratch / f"stage-{stage}", env=env) for stage in plan.stages}
-    shops = {}
+    started: dict[int, tuple] = {}  # stage -> (its fresh_shop, the shop, its folder)
     # Registered before any starts: a shop that came up is stopped (and its cluster deleted) however
     # the run ends, Ctrl-C during the others' start included.
-    exits.callback(_stop_shops, managers, shops, scratch)
-    started = time.monotonic()
+    exits.callback(_stop_shops, started)
+    began = time.monotonic()
     problems = []
-    with ThreadPoolExecutor(len(managers)) as pool, tqdm(total=len(managers), unit="shop", desc="start") as bar:
-        futures = {stage: pool.submit(_enter, stage, manager, shops, bar) for stage, manager in managers.items()}
+    with ThreadPoolExecutor(len(plan.stages)) as pool, tqdm(total=len(plan.stages), unit="shop", desc="start") as bar:
+        futures = {stage: pool.submit(_start_one, stage, scratch, env, started, bar) for stage in plan.stages}
         for stage, future in futures.items():
             try:
                 future.result()
@@ -595,22 +596,36 @@ def _start_shops(plan: Plan, scratch: Path, env: Mapping[str, str], exits: conte
                 problems.append(f"stage {stage}: {error}")
     if problems:
         raise ShopError("A shop did not start:\n" + "\n".join(problems))
-    print(f"The shops were ready in {time.monotonic() - started:.0f} s.", flush=True)
-    return [target_of(shops[stage].url, scratch / f"stage-{stage}" / "run", str(stage)) for stage in plan.stages]
+    print(f"The shops were ready in {time.monotonic() - began:.0f} s.", flush=True)
+    return [target_of(started[stage][1].url, started[stage][2] / "run", str(stage)) for stage in plan.stages]
 
 
-def _enter(stage, manager, shops, bar):
-    shops[stage] = manager.__enter__()
-    bar.update(1)
+def _start_one(stage: int, scratch: Path, env: Mapping[str, str], started: dict, bar: tqdm) -> None:
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        folder = scratch / (f"stage-{stage}" if attempt == 1 else f"stage-{stage}-try-{attempt}")
+        manager = kit.fresh_shop(stage, folder, env=env)
+        try:
+            shop = manager.__enter__()
+        except ShopError as error:
+            postgres.remove(folder / "run")
+            # A port free when kit picked it was taken before the shop bound it: under load, any
+            # outgoing connection may get it as its own port. Other free ports, in a new folder.
+            if "already in use" in str(error) and attempt < PORT_ATTEMPTS:
+                continue
+            raise
+        started[stage] = (manager, shop, folder)
+        bar.update(1)
+        return
 
 
-def _stop_shops(managers, shops, scratch):
-    def stop(stage):
-        managers[stage].__exit__(None, None, None)
-        postgres.remove(scratch / f"stage-{stage}" / "run")
+def _stop_shops(started: dict) -> None:
+    def stop(entry):
+        manager, _, folder = entry
+        manager.__exit__(None, None, None)
+        postgres.remove(folder / "run")
 
-    with ThreadPoolExecutor(max(1, len(shops))) as pool:
-        list(pool.map(stop, list(shops)))
+    with ThreadPoolExecutor(max(1, len(started))) as pool:
+        list(pool.map(stop, list(started.values())))
 
 
 def _keep_logs(scratch: Path, out: Path) -> None:
