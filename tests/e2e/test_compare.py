@@ -72,6 +72,8 @@ def test_quick_compare_measures_each_stage_and_writes_the_report(tmp_path, recor
     # Only what each stage needs: stage 0 is the facade and the monolith alone; stage 2 calls its services.
     assert results["running"]["0"] == ["facade", "monolith"]
     assert {"catalog", "payments"} <= set(results["processes"]["2"]) and "catalog" not in results["processes"]["0"]
+    # Each shop's own PostgreSQL only: stage 2's cluster has a shop_catalog database with backends, stage 0's none.
+    assert "postgres:catalog" in results["processes"]["2"] and "postgres:catalog" not in results["processes"]["0"]
     assert results["per_request"]["0"]["service_calls"] == 0 < results["per_request"]["2"]["service_calls"]
     # The shoppers' live tables went to the logs, not to the terminal.
     assert "requests" in (out / "logs" / "stage-0-round-1.log").read_text()
