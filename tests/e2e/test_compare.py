@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shopctl import kit, stack
+from shopctl import kit, postgres, stack
 
 pytestmark = pytest.mark.e2e
 
@@ -83,8 +83,13 @@ def test_quick_compare_measures_each_stage_and_writes_the_report(tmp_path, recor
 @pytest.fixture(scope="module")
 def running_shop(tmp_path_factory):
     """A stage-0 shop of its own, as `shop up` runs one, with its run state in its run folder."""
-    with kit.fresh_shop(0, tmp_path_factory.mktemp("running")) as shop:
-        yield shop
+    folder = tmp_path_factory.mktemp("running")
+    try:
+        with kit.fresh_shop(0, folder) as shop:
+            yield shop
+    finally:
+        # Under root its cluster may live in the postgres user's home (pytest's folders are private).
+        postgres.remove(folder / "run")
 
 
 def test_url_measures_the_running_shop_and_finds_its_processes(running_shop, tmp_path, record_property):
