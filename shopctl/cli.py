@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from shopctl import ShopError, stack, state, trace
+from shopctl import ShopError, compare, stack, state, trace
 from shopctl.supervisor import Interrupted, Supervisor
 
 
@@ -65,23 +65,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="pages per second in all (default: each user thinks 1-3 s between pages)",
     )
+    load_parser.add_argument(
+        "--think",
+        type=compare.think_time,
+        default=None,
+        help="seconds each user waits between pages, LOW-HIGH or one number; 0 is a closed loop (default 1-3)",
+    )
     load_parser.add_argument("--url", default=None, help="the facade (default: the running shop's); 127.0.0.1 only")
     load_parser.add_argument(
         "--summary-json", type=Path, default=None, help="also write the summary to this file, as JSON"
     )
     trace.add_parser(commands)
+    compare.add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "trace":
-            sys.exit(args.handler(args))
+        if args.command == "compare":
+            sys.exit(args.handler(args))  # shops of its own, or the one at --url
         if args.command == "up":
             sys.exit(up(args.stage, args.only))
         # The running shop's addresses and databases, unless this environment sets its own.
         running = state.apply(stack.run_dir())
+        if args.command == "trace":
+            sys.exit(args.handler(args))  # the running shop's traces, or a comparison through it
         if args.command == "reset":
             sys.exit(reset(args.yes, running is not None))
         if args.command == "load" and args.url:
@@ -182,7 +191,14 @@ def _load(args: argparse.Namespace, argv: list[str] | None) -> None:
     from shopctl import load
 
     sys.exit(
-        load.run(url=args.url, duration=args.duration, users=args.users, rate=args.rate, summary_json=args.summary_json)
+        load.run(
+            url=args.url,
+            duration=args.duration,
+            users=args.users,
+            rate=args.rate,
+            summary_json=args.summary_json,
+            think=args.think,
+        )
     )
 
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 # anything imports ssl (requests does). `shop load` runs `python -m shopctl.load` for that
 # (shopctl/cli.py); in any other process, import this module before requests.
 import gevent
-from locust import constant_throughput
+from locust import between, constant_throughput
 from locust.env import Environment
 
 from shopctl import ShopError, stack, workload
@@ -136,6 +136,11 @@ class Tally:
             "failures": sum(self.failures().values()),
             "by_page": by("page"),
             "by_served_by": by("served_by"),
+            # Every page type together (the comparison kit's "all").
+            "latency_ms": {
+                key: _percentile([sample.ms for sample in self.samples], fraction)
+                for key, fraction in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
+            },
             "failure_messages": dict(self.failures()),
             "timeline": self.timeline(),
         }
@@ -167,7 +172,15 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def run(*, url: str | None, duration: float, users: int, rate: float | None, summary_json: Path | None) -> int:
+def run(
+    *,
+    url: str | None,
+    duration: float,
+    users: int,
+    rate: float | None,
+    summary_json: Path | None,
+    think: tuple[float, float] | None = None,
+) -> int:
     """Run the load; print the live table and the summary; 1 when any request failed, else 0."""
     url = (url or facade_url()).rstrip("/")
     host = urlsplit(url).hostname
@@ -177,14 +190,18 @@ def run(*, url: str | None, duration: float, users: int, rate: float | None, sum
         raise ShopError(f"--duration must be between 1 and {LONGEST} seconds.")
     if users < 1:
         raise ShopError("--users must be at least 1.")
+    if rate and think:
+        raise ShopError("Give --rate (pages per second in all) or --think (each user's pause), not both.")
     if not stack.answers(f"{url}/readyz"):
         raise ShopError(f"No shop answers at {url}/readyz: start one with `shop up` (or `make up`) first.")
 
     logging.getLogger("locust").setLevel(logging.WARNING)
     user_classes = workload.USER_CLASSES
-    if rate:
-        # Pages per second in all, shared evenly: each user keeps its share whatever the answers take.
-        wait = constant_throughput(rate / users)
+    low, high = think or workload.THINK_TIME
+    if rate or think:
+        # Pages per second in all, shared evenly: each user keeps its share whatever the answers take;
+        # or another think time (0: a closed loop, the next page as soon as the last one answered).
+        wait = constant_throughput(rate / users) if rate else between(low, high)
         user_classes = [type(cls.__name__, (cls,), {"wait_time": wait}) for cls in user_classes]
     # At the end each user finishes the page it is on (a checkout: its form, post and order page),
     # so that every request sent is counted; one stuck longer than STOP_WITHIN is cut off.
@@ -192,8 +209,13 @@ def run(*, url: str | None, duration: float, users: int, rate: float | None, sum
     tally = Tally()
     env.events.request.add_listener(tally.record)
     runner = env.create_local_runner()
-    low, high = workload.THINK_TIME
-    pace = f"{rate:g} pages/s in all" if rate else f"{low:g}-{high:g} s between pages"
+    pace = (
+        f"{rate:g} pages/s in all"
+        if rate
+        else f"{low:g}-{high:g} s between pages"
+        if high
+        else "no pause between pages"
+    )
     print(f"{users} users through {url}/ for {duration:g} s ({pace}); Ctrl-C stops early.\n", flush=True)
 
     interrupted = []

@@ -14,7 +14,7 @@ would count shared pages again in every process.
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,16 +100,25 @@ def _pss_mib(pid: int) -> float:
     return 0.0
 
 
-def sample(root: int, databases: Iterable[str] = ()) -> dict[str, Usage]:
-    """The usage of each kind of process under root, and of the backends of the databases ("postgres")."""
+def sample(root: int, databases: Iterable[str] | Mapping[str, str] = ()) -> dict[str, Usage]:
+    """The usage of each kind of process under root, and of the backends of the databases: one kind
+    "postgres" for names, or a kind each for a mapping {kind: database name}.
+
+    When root runs a PostgreSQL of its own (`shop up`'s private cluster), only that cluster's
+    backends count: other shops' clusters have databases of the same names."""
+    tree = descendants(root)
     pids: dict[str, list[int]] = {}
-    for pid in descendants(root):
+    for pid in tree:
         kind = kind_of(command_line(pid))
         if kind:
             pids.setdefault(kind, []).append(pid)
-    backends = postgres_backends(databases)
-    if backends:
-        pids["postgres"] = backends
+    own = set(tree) if any(_is_postmaster(pid) for pid in tree) else None
+    kinds = dict(databases) if isinstance(databases, Mapping) else {"postgres": None}
+    for kind, database in kinds.items():
+        names = list(databases) if database is None else [database]
+        backends = [pid for pid in postgres_backends(names) if own is None or pid in own]
+        if names and backends:
+            pids[kind] = backends
     cpu, memory = Counter(), Counter()
     for kind, members in pids.items():
         for pid in members:
@@ -117,6 +126,12 @@ def sample(root: int, databases: Iterable[str] = ()) -> dict[str, Usage]:
                 cpu[kind] += _cpu_seconds(pid)
                 memory[kind] += _pss_mib(pid)
     return {kind: Usage(cpu[kind], memory[kind]) for kind in pids}
+
+
+def _is_postmaster(pid: int) -> bool:
+    """Whether pid is a PostgreSQL server (`.../bin/postgres -D <data> ...`), not one of its backends."""
+    words = command_line(pid).split()
+    return bool(words) and words[0].endswith("/postgres") and "-D" in words
 
 
 def spent(before: dict[str, Usage], after: dict[str, Usage]) -> dict[str, float]:

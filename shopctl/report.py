@@ -6,13 +6,16 @@ both produce the same report format and a teacher can regenerate a report from i
 
     {
       "kind": "compare" | "exercise", "title": str, "created": ISO time,
-      "machine": {"hostname", "cpus", "memory_gib", "platform", "python"},
+      "machine": {"hostname", "cpus", "memory_gib", "platform", "python", "load_average", "load_average_after"},
       "versions": {name: version}, "options": {name: value},
       "stages": [0, 1, 2],                     # the stages measured, stage 0 first if there
       "pages": {"<stage>": {"<page type>": {"requests", "failures", "rps", "p50", "p95", "p99"}}},
                                                # latencies in ms; the page type "all" sums them all
-      "processes": {"<stage>": {"<process>": {"cpu_ms_per_request", "rss_mib"}}},
-      "per_request": {"<stage>": {"sql_queries", "service_calls"}},
+      "processes": {"<stage>": {"<process>": {"cpu_ms_per_request", "pss_mib", "sql_per_request"}}},
+                                               # memory: Pss (shopctl/procstat.py); SQL: Django processes only
+      "per_request": {"<stage>": {"sql_queries", "service_calls", "load_cpu_ms"}},
+      "notes": [str],                          # what ran, and what could not be measured
+      "rounds": {"<stage>": [{"round", "requests", "failures", "seconds", "rps"}]},   # each window alone
       # an exercise only:
       "fault": {"name", "description", "start_s", "end_s"},
       "timeline": {"<stage>": [{"t", "page", "requests", "failures", "p95"}]},   # one row a second and page type
@@ -43,6 +46,10 @@ PROCESS_COLOURS = {
     "payments": "#55a868",
     "relay": "#937860",
     "postgres": "#64b5cd",
+    # The PostgreSQL backends of each deployable's database (shop compare measures them apart).
+    "postgres:monolith": "#64b5cd",
+    "postgres:catalog": "#a6d8e8",
+    "postgres:payments": "#2a7f9e",
     "load": "#bbbbbb",
 }
 PERCENTILES = ("p50", "p95", "p99")
@@ -81,6 +88,20 @@ def page_types(results: dict) -> list[str]:
             if page != "all" and page not in seen:
                 seen.append(page)
     return [*seen, "all"]
+
+
+# The page types of the API readers are named api-... (shopctl/workload.py); the others are the
+# shoppers' pages. Two groups, so that a shift between them shows (docs/benchmarks.md).
+PAGE_GROUPS = ("shopper pages", "API reads")
+
+
+def page_groups(results: dict, stage: str) -> dict[str, float]:
+    """Requests per second of each group of page types at stage; {} unless both were measured."""
+    totals = dict.fromkeys(PAGE_GROUPS, 0.0)
+    for page, row in results.get("pages", {}).get(stage, {}).items():
+        if page != "all" and row.get("rps") is not None:
+            totals[PAGE_GROUPS[page.startswith("api-")]] += row["rps"]
+    return totals if all(totals.values()) else {}
 
 
 def ratio(value, base):
@@ -135,10 +156,12 @@ def _write_csv(results, folder):
                 )
     with open(folder / "processes.csv", "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["stage", "process", "cpu_ms_per_request", "rss_mib"])
+        writer.writerow(["stage", "process", "cpu_ms_per_request", "pss_mib", "sql_per_request"])
         for stage in stages(results):
             for process, row in results.get("processes", {}).get(stage, {}).items():
-                writer.writerow([stage, process, row.get("cpu_ms_per_request"), row.get("rss_mib")])
+                writer.writerow(
+                    [stage, process, row.get("cpu_ms_per_request"), row.get("pss_mib"), row.get("sql_per_request")]
+                )
     if results.get("timeline"):
         with open(folder / "timeline.csv", "w", newline="") as out:
             writer = csv.writer(out)
@@ -165,25 +188,49 @@ def _save(figure, path):
 
 
 def _throughput_chart(results, path):
-    """Requests per second of the whole mix, one bar per stage, with its ratio to stage 0."""
-    figure, axes = plt.subplots(figsize=(6, 4))
+    """Requests per second of the whole mix, one bar per stage, with its ratio to stage 0; split
+    into the shoppers' pages and the API reads when both were measured, each with its own ratio
+    (in a closed loop the faster kind sends more, so the whole mix's ratio hides a shift)."""
+    figure, axes = plt.subplots(figsize=(6.5, 4.5))
     labels = stages(results)
     values = [_page(results, stage, "all").get("rps") for stage in labels]
     if not any(values):
         _no_data(axes, "throughput")
         return _save(figure, path)
-    bars = axes.bar(
-        [f"stage {s}" for s in labels], [v or 0 for v in values], color=[STAGE_COLOURS.get(s, "#999") for s in labels]
-    )
-    base = values[0] if labels and labels[0] == "0" else None
-    for bar, value in zip(bars, values, strict=True):
+    names = [f"stage {s}" for s in labels]
+    colours = [STAGE_COLOURS.get(s, "#999") for s in labels]
+    base_stage = labels[0] if labels and labels[0] == "0" else None
+    groups = {stage: page_groups(results, stage) for stage in labels}
+    if all(groups.values()):
+        bottom = [0.0] * len(labels)
+        for group, hatch in zip(PAGE_GROUPS, ("", "//"), strict=True):
+            heights = [groups[stage][group] for stage in labels]
+            bars = axes.bar(names, heights, bottom=bottom, color=colours, hatch=hatch, edgecolor="white")
+            for bar, stage, height, low in zip(bars, labels, heights, bottom, strict=True):
+                text = f"{group}\n{height:.1f}"
+                if base_stage and stage != base_stage and groups[base_stage][group]:
+                    text += f" ×{height / groups[base_stage][group]:.2f}"
+                axes.annotate(
+                    text,
+                    (bar.get_x() + bar.get_width() / 2, low + height / 2),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "linewidth": 0},
+                )
+            bottom = [low + height for low, height in zip(bottom, heights, strict=True)]
+        axes.set_title("Throughput per stage, higher is better (API reads hatched)")
+    else:
+        axes.bar(names, [v or 0 for v in values], color=colours)
+        axes.set_title("Throughput per stage (higher is better)")
+    base = values[0] if base_stage else None
+    for index, value in enumerate(values):
         text = _fmt(value)
         if base and value is not None:
-            text += f"\n×{value / base:.2f}"
-        axes.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=9)
-    axes.set_ylabel("requests per second (all page types)")
-    axes.set_title("Throughput per stage (higher is better)")
-    axes.margins(y=0.2)
+            text += f" in all, ×{value / base:.2f}"
+        axes.annotate(text, (index, value or 0), ha="center", va="bottom", fontsize=9)
+    axes.set_ylabel("requests per second")
+    axes.set_ylim(0, max(v or 0 for v in values) * 1.15 or 1)
     return _save(figure, path)
 
 
@@ -222,7 +269,7 @@ def _latency_chart(results, path):
 
 
 def _stacked_chart(results, path, field, ylabel, title, what):
-    figure, axes = plt.subplots(figsize=(6, 4.5))
+    figure, axes = plt.subplots(figsize=(7.5, 4.5))
     # Only the stages whose processes were measured: an empty bar would read as "costs nothing".
     labels = [stage for stage in stages(results) if results.get("processes", {}).get(stage)]
     processes = []
@@ -230,6 +277,9 @@ def _stacked_chart(results, path, field, ylabel, title, what):
         for process in results.get("processes", {}).get(stage, {}):
             if process not in processes:
                 processes.append(process)
+    # The same order in every chart and stage, whichever stage met a process first: the servers, then PostgreSQL.
+    known = list(PROCESS_COLOURS)
+    processes.sort(key=lambda name: known.index(name) if name in known else len(known))
     if not processes:
         _no_data(axes, what)
         return _save(figure, path)
@@ -248,8 +298,11 @@ def _stacked_chart(results, path, field, ylabel, title, what):
         axes.annotate(_fmt(total), (index, total), ha="center", va="bottom", fontsize=9)
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    axes.legend(fontsize=8, loc="upper left")
-    axes.margins(y=0.15)
+    # Beside the bars, never over them, top to bottom in the order of the stack.
+    handles, names = axes.get_legend_handles_labels()
+    axes.legend(handles[::-1], names[::-1], fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    # Room for the totals above the bars (margins() alone let a bar's top touch the title).
+    axes.set_ylim(0, max(bottoms) * 1.15 or 1)
     return _save(figure, path)
 
 
@@ -266,7 +319,12 @@ def _cpu_chart(results, path):
 
 def _memory_chart(results, path):
     return _stacked_chart(
-        results, path, "rss_mib", "resident memory, MiB", "Memory of the stage's processes (lower is better)", "memory"
+        results,
+        path,
+        "pss_mib",
+        "memory (Pss: shared pages split), MiB",
+        "Memory of the stage's processes (lower is better)",
+        "memory",
     )
 
 
@@ -316,7 +374,12 @@ def _markdown(results, charts):
     lines += [
         f"Made {results.get('created', '?')} on {machine.get('hostname', '?')} "
         f"({machine.get('cpus', '?')} cores, {machine.get('memory_gib', '?')} GiB, {machine.get('platform', '?')}, "
-        f"Python {machine.get('python', '?')}).",
+        f"Python {machine.get('python', '?')})"
+        + (
+            f"; load average {_loads(machine['load_average'])} before, {_loads(machine.get('load_average_after'))} after."
+            if machine.get("load_average")
+            else "."
+        ),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(results.get("versions", {}).items())) + ".",
         "",
@@ -326,6 +389,8 @@ def _markdown(results, charts):
         "figures as ratios between stages measured side by side, not as what the shop can do on its own hardware.",
         "",
     ]
+    if results.get("notes"):
+        lines += ["## What ran", "", *[f"- {note}" for note in results["notes"]], ""]
     if results.get("fault"):
         fault = results["fault"]
         lines += [
@@ -340,7 +405,14 @@ def _markdown(results, charts):
     if base:
         header += " | " + " | ".join(f"stage {s} / 0" for s in labels if s != base)
     lines += [header + " |", "|---|" + "---:|" * (len(labels) + (len(labels) - 1 if base else 0))]
+    groups = {stage: page_groups(results, stage) for stage in labels}
     for page in page_types(results):
+        if page == "all" and all(groups.values()):
+            for group in PAGE_GROUPS:
+                row = [_fmt(groups[s][group]) for s in labels]
+                if base:
+                    row += [_fmt_ratio(ratio(groups[s][group], groups[base][group])) for s in labels if s != base]
+                lines.append(f"| *{group}* | " + " | ".join(row) + " |")
         row = [_fmt(_page(results, s, page).get("rps")) for s in labels]
         if base:
             row += [
@@ -349,6 +421,8 @@ def _markdown(results, charts):
                 if s != base
             ]
         lines.append(f"| {page} | " + " | ".join(row) + " |")
+    if results.get("rounds"):
+        lines += _rounds(results)
     lines += ["", "## Latency and errors", "", f"![latency per page type]({charts['latency']})", ""]
     lines += [
         "| page type | stage | requests | errors | error rate | p50 ms | p95 ms | p99 ms | p50 / stage 0 |",
@@ -375,28 +449,37 @@ def _markdown(results, charts):
         f"![memory by process]({charts['memory']})",
         "",
     ]
-    lines += ["| stage | process | CPU ms per request | memory MiB |", "|---:|---|---:|---:|"]
+    lines += [
+        "| stage | process | CPU ms per request | memory MiB (Pss) | SQL statements per request |",
+        "|---:|---|---:|---:|---:|",
+    ]
     for stage in labels:
         for process, row in results.get("processes", {}).get(stage, {}).items():
             lines.append(
-                f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('rss_mib'))} |"
+                f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('pss_mib'))} | "
+                f"{_fmt(row.get('sql_per_request'), 2)} |"
             )
         total = cpu_total(results, stage)
         ratio_text = ""
         if base and stage != base:
             ratio_text = f" (× {_fmt(ratio(total, cpu_total(results, base)), 2)} of stage 0)"
-        lines.append(f"| {stage} | **all** | **{_fmt(total, 2)}**{ratio_text} | |")
+        memory = [row.get("pss_mib") for row in results.get("processes", {}).get(stage, {}).values()]
+        memory_total = sum(value for value in memory if value is not None) if any(memory) else None
+        lines.append(f"| {stage} | **all** | **{_fmt(total, 2)}**{ratio_text} | **{_fmt(memory_total)}** | |")
     if results.get("per_request"):
         lines += [
             "",
             "## Work per request",
             "",
-            "| stage | SQL queries per request | service calls per request |",
-            "|---:|---:|---:|",
+            "| stage | SQL queries per request | service calls per request | load generator's CPU ms per request |",
+            "|---:|---:|---:|---:|",
         ]
         for stage in labels:
             row = results["per_request"].get(stage, {})
-            lines.append(f"| {stage} | {_fmt(row.get('sql_queries'), 2)} | {_fmt(row.get('service_calls'), 2)} |")
+            lines.append(
+                f"| {stage} | {_fmt(row.get('sql_queries'), 2)} | {_fmt(row.get('service_calls'), 2)} | "
+                f"{_fmt(row.get('load_cpu_ms'), 2)} |"
+            )
     if results.get("timeline"):
         lines += ["", "## Second by second", "", f"![timeline]({charts['timeline']})", ""]
         for stage in labels:
@@ -426,6 +509,32 @@ def _markdown(results, charts):
         "",
     ]
     return "\n".join(lines)
+
+
+def _loads(values):
+    return "–" if not values else " / ".join(f"{value:.2f}" for value in values)
+
+
+def _rounds(results):
+    """Each round's throughput per stage: how far the rounds scatter, which the ratios should be read against."""
+    labels = stages(results)
+    count = max((len(results["rounds"].get(stage, [])) for stage in labels), default=0)
+    if count < 2:
+        return []
+    lines = [
+        "",
+        "Each round alone (requests per second of the whole mix; the stages took turns, in alternating order):",
+        "",
+        "| round | " + " | ".join(f"stage {s}" for s in labels) + " |",
+        "|---:|" + "---:|" * len(labels),
+    ]
+    for index in range(count):
+        cells = []
+        for stage in labels:
+            rounds = results["rounds"].get(stage, [])
+            cells.append(_fmt(rounds[index].get("rps")) if index < len(rounds) else "–")
+        lines.append(f"| {index + 1} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _data_keys(results):

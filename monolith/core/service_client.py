@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import pybreaker
 import requests
 from log_request_id import local as request_local
+from prometheus_client import Counter
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.util.retry import Retry
@@ -55,6 +56,11 @@ BREAKER_FAIL_MAX = 5
 # (half-open) and closes it again if it succeeds. A service that is back is used within 5 s; one
 # still down costs one failed call per 5 s.
 BREAKER_RESET_SECONDS = 5
+
+
+# Every call a ServiceSession sends, by the service the path names (/api/<service>/...): what the
+# comparison kit (shopctl/compare.py) reads at /metrics and divides by the requests it sent.
+SERVICE_CALLS = Counter("shop_service_calls_total", "Calls the monolith sent to another service.", ["service"])
 
 
 class AllowedMethodsRetry(Retry):
@@ -163,11 +169,18 @@ class ServiceSession(requests.Session):
         if has_dot_segments(urlsplit(url).path):
             raise UnsafePath(f"Refusing to send {method} {urlsplit(url).path!r}: it has a '.' or '..' segment.")
         kwargs.setdefault("timeout", self._timeout)
+        SERVICE_CALLS.labels(_service_of(urlsplit(url).path)).inc()
         request_id = getattr(request_local, "request_id", None)
         if request_id:
             # The same id in the service's log lines as in ours (django-log-request-id sets it per request).
             kwargs["headers"] = {**(kwargs.get("headers") or {}), "X-Request-ID": request_id}
         return super().request(method, url, *args, **kwargs)
+
+
+def _service_of(path: str) -> str:
+    """The service a path is for: "catalog" for /api/catalog/..., else "other" (a label per service, never per path)."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 3 and parts[1] == "api" and parts[2] in ("catalog", "payments") else "other"
 
 
 class ServiceFailure(Exception):

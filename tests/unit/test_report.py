@@ -23,10 +23,10 @@ def results(**extra):
         "stages": [0, 2],
         "pages": {"0": pages(100.0, 20.0), "2": pages(80.0, 30.0)},
         "processes": {
-            "0": {"monolith": {"cpu_ms_per_request": 10.0, "rss_mib": 300.0}},
+            "0": {"monolith": {"cpu_ms_per_request": 10.0, "pss_mib": 300.0}},
             "2": {
-                "monolith": {"cpu_ms_per_request": 8.0, "rss_mib": 300.0},
-                "catalog": {"cpu_ms_per_request": 7.0, "rss_mib": 200.0},
+                "monolith": {"cpu_ms_per_request": 8.0, "pss_mib": 300.0},
+                "catalog": {"cpu_ms_per_request": 7.0, "pss_mib": 200.0},
             },
         },
         "per_request": {
@@ -43,7 +43,9 @@ def test_the_report_holds_the_figures_their_ratios_and_the_charts(tmp_path):
     text = written.read_text()
     assert "| all | 100.0 | 80.0 | **0.80** |" in text  # req/s per stage and stage 2 / stage 0
     assert "| home | 2 | 600 | 0 | 0.00% | 30.0 | 90.0 | 180.0 | **1.50** |" in text  # p50 ratio
-    assert "| 2 | **all** | **15.00** (× 1.50 of stage 0) | |" in text  # CPU per request, all processes
+    assert (
+        "| 2 | **all** | **15.00** (× 1.50 of stage 0) | **500.0** | |" in text
+    )  # CPU per request and memory, all processes
     for chart in ("throughput.png", "latency.png", "cpu.png", "memory.png"):
         assert f"]({chart})" in text
         assert (tmp_path / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -107,3 +109,15 @@ def test_a_report_can_be_written_again_from_its_results_json(tmp_path, capsys):
     report.main([str(tmp_path / "first" / "results.json"), "--out", str(tmp_path / "again")])
 
     assert (tmp_path / "again" / "report.md").read_text() == (tmp_path / "first" / "report.md").read_text()
+
+
+def test_shopper_pages_and_api_reads_get_a_row_and_a_ratio_each(tmp_path):
+    measured = results()
+    for stage, api_rps in (("0", 20.0), ("2", 40.0)):
+        measured["pages"][stage]["api-products"] = {"requests": 100, "failures": 0, "rps": api_rps}
+
+    text = report.write(measured, tmp_path).read_text()
+
+    assert "| *shopper pages* | 100.0 | 80.0 | **0.80** |" in text
+    assert "| *API reads* | 20.0 | 40.0 | **2.00** |" in text
+    assert (tmp_path / "throughput.png").read_bytes()[:4] == b"\x89PNG"

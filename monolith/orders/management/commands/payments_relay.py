@@ -11,7 +11,7 @@ It also commits the stock reservations of paid orders in a catalog in another pr
 (outbox.order_stock_commit_due), which settling a payment leaves to it so that the shopper
 does not wait for that call: an order stays due until the catalog has taken the commit. A
 commit changes no stock count, so it is not urgent: the relay sends what is due at most every
-COMMIT_SECONDS, up to COMMIT_BATCH reservations in one call (bench/checkout_cpu.py measured a
+COMMIT_SECONDS, up to COMMIT_BATCH reservations in one call (docs/benchmarks.md: it measured a
 call per order at about a quarter of a stage-2 checkout's CPU).
 """
 
