@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from shopctl import ShopError, stack, state, trace
+from shopctl import ShopError, exercise, stack, state, trace
 from shopctl.supervisor import Interrupted, Supervisor
 
 
@@ -69,9 +69,10 @@ def main(argv: list[str] | None = None) -> None:
         "--summary-json", type=Path, default=None, help="also write the summary to this file, as JSON"
     )
     trace.add_parser(commands)
+    exercise.add_parser(commands)
     args = parser.parse_args(argv)
     try:
-        if args.command == "trace":
+        if args.command in ("trace", "exercise"):
             sys.exit(args.handler(args))
         if args.command == "up":
             sys.exit(up(args.stage, args.only))

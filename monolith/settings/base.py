@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "monolith.dashboard",
     "monolith.traces",
+    "monolith.ops",
 ]
 
 MIDDLEWARE = [
