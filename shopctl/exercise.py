@@ -302,7 +302,8 @@ class ExerciseRun:
     def run(self) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
         print(f"{self.exercise.name} at stage {self.stage}: starting a fresh shop in {self.folder} ...", flush=True)
-        with kit.separate_shop(self.stage, self.folder / "shop") as shop:
+        # The monolith's in-process catalog fault switch, for the stage-0 forms (monolith/ops/faults.py).
+        with kit.separate_shop(self.stage, self.folder / "shop", env={"CATALOG_FAULT_SWITCH": "on"}) as shop:
             self.shop = shop
             before = self.snapshot()
             load, fault = self.load_with_fault()

@@ -6,8 +6,10 @@ cannot slow or stop a catalog service: they slow or fail the catalog context's r
 /ops/faults/ does to /api/catalog/ from stage 1 on. The same two fields, the same store (one
 database row every worker reads) and the same refresh as the services' ops/faults.py.
 
-Off unless set, and set only with `manage.py catalog_faults` (monolith/ops/management/commands/):
-no URL reaches it, through the facade or not, so a production shop cannot be slowed from outside.
+Off twice over: a monolith started without CATALOG_FAULT_SWITCH=on never reads it (no query, no
+fault: a production shop has no switch), and with it on there are no faults until `manage.py
+catalog_faults set` (monolith/ops/management/commands/) sets some. No URL reaches it, through the
+facade or not, so nobody can slow a shop from outside.
 """
 
 import logging
@@ -15,6 +17,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 
+from django.conf import settings
 from django.db import DatabaseError
 
 from monolith.ports.catalog import CatalogUnavailable
@@ -77,6 +80,8 @@ def faults_in_force() -> Faults:
 def inject() -> None:
     """Before a catalog read: sleep latency_ms, then fail a share error_rate of reads as a catalog
     out of reach does (CatalogUnavailable: the "temporarily unavailable" page, or the API's 503)."""
+    if not settings.CATALOG_FAULT_SWITCH:
+        return
     faults = faults_in_force()
     if faults.latency_ms:
         time.sleep(faults.latency_ms / 1000)

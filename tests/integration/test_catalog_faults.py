@@ -1,6 +1,7 @@
 """The monolith's in-process catalog fault switch (monolith/ops/faults.py), which the failure
-exercises use at stage 0: off by default, latency and failures injected into the catalog's reads
-once set with `manage.py catalog_faults`, and no URL that reaches it."""
+exercises use at stage 0: off by default (and unread without CATALOG_FAULT_SWITCH), latency and
+failures injected into the catalog's reads once set with `manage.py catalog_faults`, and no URL
+that reaches it."""
 
 import time
 
@@ -8,11 +9,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from monolith.catalog import selectors
 from monolith.ops import faults
 
 
 @pytest.fixture(autouse=True)
-def fresh(db, monkeypatch):
+def switch_on(db, monkeypatch, settings):
+    settings.CATALOG_FAULT_SWITCH = True
     # Read the row at every read, as a worker does once its second has passed.
     monkeypatch.setattr(faults, "REFRESH_SECONDS", 0)
     yield
@@ -21,6 +24,15 @@ def fresh(db, monkeypatch):
 
 def test_off_by_default(product):
     assert faults.faults_get() == faults.Faults(latency_ms=0, error_rate=0.0)
+    assert Client().get("/products/").status_code == 200
+
+
+def test_a_monolith_without_the_switch_never_reads_it(product, settings, django_assert_num_queries):
+    call_command("catalog_faults", "set", "--error-rate", "1")
+    settings.CATALOG_FAULT_SWITCH = False
+    with django_assert_num_queries(1):  # the product itself
+        product_read = selectors.product_get(sku=product.sku)
+    assert product_read.sku == product.sku
     assert Client().get("/products/").status_code == 200
 
 

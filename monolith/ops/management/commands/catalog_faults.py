@@ -20,11 +20,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", nargs="?", choices=["show", "set", "clear"], default="show")
-        parser.add_argument("--latency-ms", type=int, help=f"sleep this long before each catalog read (0 to {faults.MAX_DELAY_MS})")
+        parser.add_argument(
+            "--latency-ms", type=int, help=f"sleep this long before each catalog read (0 to {faults.MAX_DELAY_MS})"
+        )
         parser.add_argument("--error-rate", type=float, help="fail this share (0 to 1) of catalog reads")
 
     def handle(self, *args, action, latency_ms, error_rate, **options):
-        given = {name: value for name, value in (("latency_ms", latency_ms), ("error_rate", error_rate)) if value is not None}
+        given = {
+            name: value for name, value in (("latency_ms", latency_ms), ("error_rate", error_rate)) if value is not None
+        }
         if given and action != "set":
             raise CommandError(f"Values are for `catalog_faults set`, not `catalog_faults {action}`.")
         if action == "set":
