@@ -101,14 +101,14 @@ def _catalog_faults(**values):
             options = [f"--{name.replace('_', '-')}={value}" for name, value in values.items()]
             run.manage("monolith", "catalog_faults", *(["set", *options] if values else ["clear"]))
         else:
-            run.service_faults("catalog", latency_ms=0, error_rate=0, **values)
+            run.service_faults("catalog", **{"latency_ms": 0, "error_rate": 0, **values})
 
     return apply
 
 
 def _payments_faults(**values):
     return lambda run, stage: run.service_faults(
-        "payments", latency_ms=0, error_rate=0, timeout_after_charge_ms=0, **values
+        "payments", **{"latency_ms": 0, "error_rate": 0, "timeout_after_charge_ms": 0, **values}
     )
 
 
@@ -303,14 +303,17 @@ class ExerciseRun:
         self.folder.mkdir(parents=True, exist_ok=True)
         print(f"{self.exercise.name} at stage {self.stage}: starting a fresh shop in {self.folder} ...", flush=True)
         # The monolith's in-process catalog fault switch, for the stage-0 forms (monolith/ops/faults.py).
-        with kit.separate_shop(self.stage, self.folder / "shop", env={"CATALOG_FAULT_SWITCH": "on"}) as shop:
-            self.shop = shop
-            before = self.snapshot()
-            load, fault = self.load_with_fault()
-            settled = self.settle()
-            check = self.data_check(before, settled)
-        # The shop's logs stay with the report; its database (some 80 MB) does not.
-        postgres.remove(shop.run_dir)
+        shop = kit.separate_shop(self.stage, self.folder / "shop", env={"CATALOG_FAULT_SWITCH": "on"})
+        try:
+            with shop:
+                self.shop = shop
+                before = self.snapshot()
+                load, fault = self.load_with_fault()
+                settled = self.settle()
+                check = self.data_check(before, settled)
+        finally:
+            # The shop's logs stay with the report; its database (some 80 MB) does not.
+            postgres.remove(shop.run_dir)
         summary = json.loads((self.folder / "load.json").read_text())
         results = self.results(summary, fault, check)
         report.write(results, self.folder)
