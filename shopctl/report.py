@@ -343,7 +343,8 @@ def _timeline_groups(results, stage):
 
 def _markdown(results, charts):
     labels = stages(results)
-    base = "0" if "0" in labels else None
+    # Ratios to stage 0 only when there is another stage to compare (an exercise runs one).
+    base = "0" if "0" in labels and len(labels) > 1 else None
     lines = [f"# {results.get('title', 'Comparison')}", ""]
     machine = results.get("machine", {})
     lines += [
@@ -484,8 +485,9 @@ def _fault_markdown(results, labels):
     ]
     for stage in labels:
         before = results.get("before_fault", {}).get(stage, {})
-        for page, row in results["during_fault"].get(stage, {}).items():
-            was = before.get(page, {})
+        during = results["during_fault"].get(stage, {})
+        for page in [page for page in page_types(results) if page in during or page in before]:
+            row, was = during.get(page, {"requests": 0, "failures": 0}), before.get(page, {})
             lines.append(
                 f"| {stage} | {page} | {was.get('requests', 0)} | {was.get('failures', 0)} | {_fmt(was.get('p95'), 0)} | "
                 f"{row['requests']} | {row['failures']} | {_fmt(row.get('p95'), 0)} |"
