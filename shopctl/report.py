@@ -286,11 +286,18 @@ def _timeline_chart(results, path):
     fault = results.get("fault", {})
     for axes_row, stage in zip(rows, labels, strict=True):
         errors, latency = axes_row[0], axes_row[1]
-        for group, points in _timeline_groups(results, stage).items():
-            seconds = sorted(points)
-            errors.plot(seconds, [points[t]["failures"] for t in seconds], label=group, linewidth=1.4)
+        groups = _timeline_groups(results, stage)
+        # Every second of the run: a second without a request of the group failed nothing (0) and
+        # has no p95 (a gap in the line, not a line drawn across it).
+        seconds = range(max((max(points) for points in groups.values()), default=0) + 1)
+        for group, points in groups.items():
+            errors.plot(seconds, [points.get(t, {}).get("failures", 0) for t in seconds], label=group, linewidth=1.4)
             latency.plot(
-                seconds, [points[t]["p95"] or float("nan") for t in seconds], label=group, linewidth=1.4, marker="."
+                seconds,
+                [points.get(t, {}).get("p95") or float("nan") for t in seconds],
+                label=group,
+                linewidth=1.4,
+                marker=".",
             )
         if columns == 3:
             waiting = pending.get(stage, [])
