@@ -222,7 +222,8 @@ def main(args) -> int:
     if exercise is None:
         raise ShopError(f"There is no exercise {args.name!r}; there are {', '.join(EXERCISES)} (`--list` says more).")
     if args.stage not in STAGES:
-        raise ShopError(f"--stage must be 0 or 2 (the monolith, or the services), not {args.stage}.")
+        given = "" if args.stage is None else f", not {args.stage}"
+        raise ShopError(f"--stage must be 0 or 2 (the monolith, or the services){given}.")
     if args.stage == 0 and not exercise.stage_0:
         print(f"{exercise.name}: {exercise.contrast}", file=sys.stderr)
         return 2

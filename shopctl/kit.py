@@ -19,6 +19,9 @@ from shopctl import ShopError, nginx, postgres, stack, state
 from shopctl.background import BackgroundShop
 
 READY_WITHIN = 180  # seconds: initdb, migrations, seeding and, from stage 1 on, the data moves
+# What every measured shop runs with: no rate limits, and the local run's settings whatever the
+# caller's are (a test run's DJANGO_SETTINGS_MODULE is the test settings).
+MEASURED = {**nginx.UNLIMITED, "DJANGO_SETTINGS_MODULE": "monolith.settings.local"}
 
 
 @contextlib.contextmanager
@@ -38,7 +41,7 @@ def fresh_shop(
     shop = BackgroundShop(
         list(names) or stack.needed(stage),
         stage=stage,
-        env={**nginx.UNLIMITED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})},
+        env={**MEASURED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})},
         # Its own databases in its own cluster, never the caller's.
         without=postgres.DATABASES,
         log_path=folder / "shop.log",
@@ -74,7 +77,7 @@ class SeparateShop:
         if self.names[0] != "facade":
             raise ShopError("A separate shop starts with the facade, whose `shop up` runs the database.")
         addresses = {f"{name.upper()}_ADDR": stack.free_address() for name in stack.DEFAULT_ADDRESSES}
-        self.shop_env = {**nginx.UNLIMITED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})}
+        self.shop_env = {**MEASURED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})}
         self.shops = {name: self._shop(name) for name in self.names}
         self.env = self.shops["facade"].env
         self.url = stack.url(self.names, self.env)
