@@ -468,7 +468,8 @@ class ExerciseRun:
         }
         attempts = self._query(
             "DATABASE_URL",
-            "SELECT o.number, p.status, p.deliveries FROM orders_orderpayment p JOIN orders_order o ON o.id = p.order_id",
+            "SELECT o.number, p.status, p.deliveries, p.failure_code FROM orders_orderpayment p"
+            " JOIN orders_order o ON o.id = p.order_id",
         )
         charges = self._query(self._payments_db(), "SELECT order_number, status FROM payments_payment")
         succeeded = Counter(number for number, status in charges if status == "succeeded")
@@ -477,7 +478,7 @@ class ExerciseRun:
         lost = sorted(
             {number for number in succeeded if orders.get(number, ("missing",))[0] != "paid"}
             | {number for number, (status, _) in orders.items() if status == "paid" and not succeeded[number]}
-            | {number for number, status, _ in attempts if status == "pending"}
+            | {number for number, status, _, _ in attempts if status == "pending"}
         )
         duplicated = sorted(number for number, count in succeeded.items() if count > 1)
 
@@ -532,8 +533,11 @@ class ExerciseRun:
             "payment_failed": statuses["payment_failed"],
             "awaiting_payment": statuses["pending_payment"],
             "paid_after_waiting": sum(
-                1 for number, status, deliveries in attempts if deliveries and status == "succeeded"
+                1 for _, status, deliveries, _ in attempts if deliveries and status == "succeeded"
             ),
+            # Why payments failed: the load's declined cards say card_declined; a fault that turned
+            # into a failed payment would say something else.
+            "failure_codes": dict(Counter(code for _, status, _, code in attempts if status == "failed")),
             "charges": len(charges),
             "lost": len(lost),
             "charged_twice": len(duplicated),
@@ -621,7 +625,8 @@ class ExerciseRun:
         )
         lines.append(
             f"data check: {check['orders']} orders ({check['paid']} paid, {check['payment_failed']} failed, "
-            f"{check['awaiting_payment']} awaiting payment), lost {check['lost']}, charged twice "
+            f"{check['awaiting_payment']} awaiting payment; failed: {check['failure_codes'] or 'none'}), "
+            f"lost {check['lost']}, charged twice "
             f"{check['charged_twice']}, stock {'exact' if check['stock_exact'] else 'WRONG'} "
             f"({check['units_sold']} units sold, {check['units_held']} held): "
             + ("passed" if check["passed"] else "FAILED")
