@@ -55,6 +55,11 @@ WARM_UP = 3
 # and the first queries planned (each a few times: gunicorn has several workers).
 WARM_UP_PATHS = ("", "products/", "products/?category=coffee", "cart/", "api/catalog/products/")
 WARM_UP_ROUNDS = 4
+# Payments not settled yet, and paid orders whose stock commit in the catalog service is due (the relay's work).
+WAITING = (
+    "SELECT (SELECT count(*) FROM orders_orderpayment WHERE status = 'pending'),"
+    " (SELECT count(*) FROM orders_order WHERE stock_commit_due)"
+)
 SETTLE_WITHIN = 90  # seconds for the payments waiting for the relay to settle after the load
 # Recovery: the first second after the fault is removed from which RECOVERED_FOR seconds in a row
 # (or every second left, if fewer) have no failed request and every page type's p95 within
@@ -127,10 +132,12 @@ EXERCISES = {
             "catalog-down",
             "Stage 2: the catalog service's process is stopped for the window, then started again. "
             "Stage 0: every read of the monolith's in-process catalog fails (its fault switch, error rate 1).",
-            "Listing and product pages: served from the monolith's 5 s cache, then the 'temporarily "
-            "unavailable' page (503) once the circuit breaker opens; checkouts cannot reserve stock.",
-            "At stage 0 the catalog is code in the monolith: when it fails, every page that shows a "
-            "product fails with it, the order pages and the cart of what was added before do not.",
+            "Which pages fail: at stage 2 the monolith serves what its 5 s cache holds, then the 'temporarily "
+            "unavailable' page (503, fast: the circuit breaker), and the catalog API's readers get the "
+            "facade's 502; checkouts cannot reserve stock; the order pages still answer.",
+            "At both stages every page that shows a product needs the catalog and fails without it: a "
+            "service every page reads is a dependency every page shares. Stage 0 shows the same failures "
+            "without the cache's first seconds.",
             _per_stage(_catalog_faults(error_rate=1), _stop("catalog")),
             _per_stage(_catalog_faults(), _start("catalog")),
         ),
@@ -270,7 +277,7 @@ class ExerciseRun:
         self.lead_in = round(duration * LEAD_IN_SHARE)
         self.window = round(duration * FAULT_SHARE)
         self.shop: kit.SeparateShop | None = None
-        self.pending = []  # (t, payments waiting for the payments context) once a second
+        self.waiting = []  # once a second: {"t", "pending", "commits_due"} (_waiting())
 
     # --- what the faults use -------------------------------------------------------------------
 
@@ -387,7 +394,7 @@ class ExerciseRun:
                         fault["end_s"] = round(time.monotonic() - started, 1)
                         bar.set_postfix_str("tail")
                         phase = "tail"
-                    self.pending.append((round(elapsed), self._pending_payments()))
+                    self.waiting.append({"t": round(elapsed), **self._waiting()})
                     bar.n = min(round(time.monotonic() - started), bar.total)
                     bar.refresh()
                     time.sleep(1 - (time.monotonic() - started) % 1)
@@ -409,13 +416,13 @@ class ExerciseRun:
             time.sleep(0.05)
         return time.monotonic()
 
-    def _pending_payments(self) -> int | None:
+    def _waiting(self) -> dict:
+        """What waits now: payments not settled yet, and paid orders whose stock commit the relay has to do."""
         try:
-            return self._query("DATABASE_URL", "SELECT count(*) FROM orders_orderpayment WHERE status = 'pending'")[0][
-                0
-            ]
+            pending, commits_due = self._query("DATABASE_URL", WAITING)[0]
         except psycopg2.Error:
-            return None
+            return {"pending": None, "commits_due": None}
+        return {"pending": pending, "commits_due": commits_due}
 
     def _query(self, variable: str, sql: str) -> list[tuple]:
         connection = psycopg2.connect(self.database(variable), connect_timeout=3)
@@ -448,11 +455,7 @@ class ExerciseRun:
         seconds it took, None if not within SETTLE_WITHIN."""
         started = time.monotonic()
         while time.monotonic() - started < SETTLE_WITHIN:
-            waiting = self._query(
-                "DATABASE_URL",
-                "SELECT (SELECT count(*) FROM orders_orderpayment WHERE status = 'pending'),"
-                " (SELECT count(*) FROM orders_order WHERE stock_commit_due)",
-            )[0]
+            waiting = self._query("DATABASE_URL", WAITING)[0]
             if not any(waiting):
                 return round(time.monotonic() - started, 1)
             time.sleep(1)
@@ -586,7 +589,7 @@ class ExerciseRun:
             "pages": {stage: pages},
             "fault": fault,
             "timeline": {stage: timeline},
-            "pending_payments": {stage: [{"t": t, "pending": n} for t, n in self.pending]},
+            "pending_payments": {stage: self.waiting},
             "page_groups": PAGE_GROUPS,
             "before_fault": {stage: during(timeline, WARM_UP, fault["start_s"])},
             "during_fault": {stage: during(timeline, fault["start_s"], fault["end_s"])},
@@ -618,10 +621,12 @@ class ExerciseRun:
         lines.append(
             "recovery: " + ("not within the run" if recovered is None else f"{recovered} s after the fault was removed")
         )
-        peak = max((n or 0 for _, n in self.pending), default=0)
+        peak = max((point["pending"] or 0 for point in self.waiting), default=0)
+        commits = max((point["commits_due"] or 0 for point in self.waiting), default=0)
         check = results["data_check"][stage]
         lines.append(
-            f"payments: at most {peak} pending at once; {check['paid_after_waiting']} paid after waiting for the relay"
+            f"payments: at most {peak} pending at once, {check['paid_after_waiting']} paid after waiting for the relay; "
+            f"at most {commits} paid orders' stock commits waiting for the relay"
         )
         lines.append(
             f"data check: {check['orders']} orders ({check['paid']} paid, {check['payment_failed']} failed, "

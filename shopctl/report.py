@@ -17,7 +17,8 @@ both produce the same report format and a teacher can regenerate a report from i
       "fault": {"name", "description", "start_s", "end_s"},
       "timeline": {"<stage>": [{"t", "page", "requests", "failures", "p95"}]},   # one row a second and page type
       "page_groups": {"<group>": ["<page type>", ...]},  # the timeline's lines (default: one per page type)
-      "pending_payments": {"<stage>": [{"t", "pending"}]},  # payments waiting for the payments context
+      "pending_payments": {"<stage>": [{"t", "pending", "commits_due"}]},  # payments not settled yet, and
+                                               # paid orders' stock commits due (the relay's work)
       "during_fault": {"<stage>": {"<page type>": {"requests", "failures", "p95"}}},  # and "before_fault"
       "recovery_s": {"<stage>": seconds or None},
       "data_check": {"<stage>": {"orders", "lost", "charged_twice", "stock_exact", ...}},
@@ -301,10 +302,18 @@ def _timeline_chart(results, path):
             )
         if columns == 3:
             waiting = pending.get(stage, [])
-            axes_row[2].plot([p["t"] for p in waiting], [p["pending"] or 0 for p in waiting], color="#937860")
-            axes_row[2].set_ylim(bottom=0, top=max([1, *(p["pending"] or 0 for p in waiting)]) * 1.15)
-            axes_row[2].set_ylabel("payments pending")
-            axes_row[2].set_title(f"stage {stage}: payments waiting to be settled")
+            top = 1
+            for key, label, colour in (
+                ("pending", "payments not settled", "#937860"),
+                ("commits_due", "stock commits due", "#64b5cd"),
+            ):
+                values = [p.get(key) or 0 for p in waiting]
+                axes_row[2].plot([p["t"] for p in waiting], values, color=colour, label=label)
+                top = max(top, *values) if values else top
+            axes_row[2].set_ylim(bottom=0, top=top * 1.15)
+            axes_row[2].set_ylabel("orders")
+            axes_row[2].set_title(f"stage {stage}: what waits for the relay")
+            axes_row[2].legend(fontsize=7)
         for axes in axes_row:
             if fault.get("start_s") is not None:
                 axes.axvspan(
