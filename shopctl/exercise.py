@@ -145,11 +145,12 @@ EXERCISES = {
             "catalog-slow",
             f"Every catalog read takes {CATALOG_LATENCY_MS} ms more: the catalog service's /ops/faults/ "
             "latency at stage 2, the monolith's in-process catalog switch at stage 0.",
-            "The p95 of each page type: which slow down, and whether the ones that read no catalog "
-            "(order page, checkout form) stay fast.",
-            "At stage 0 a slow catalog holds the monolith's own gunicorn threads for every read, so the "
-            "wait spreads to every page; at stage 2 the monolith waits on a socket with a read timeout, "
-            "and the API's catalog reads go to the catalog service alone.",
+            "The p95 of each page type: every page that reads the catalog slows by a second per read; "
+            "the order page, which reads none, is the control.",
+            "At stage 0 the wait is a second per catalog read in the monolith's own threads; at stage 2 "
+            "each page's catalog calls also queue for the catalog service's threads, each holding the "
+            "injected second, so the HTML pages can be slower than at stage 0 while the API's readers "
+            "see the bare second.",
             _catalog_faults(latency_ms=CATALOG_LATENCY_MS),
             _catalog_faults(),
         ),
