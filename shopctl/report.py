@@ -351,7 +351,9 @@ def _timeline_groups(results, stage):
         point["failures"] += row["failures"]
         if row.get("p95") is not None:
             point["p95"] = max(point["p95"] or 0, row["p95"])
-    return groups
+    # In page_groups' order, so that each group has the same colour in every report.
+    order = [*results.get("page_groups", {}), *sorted(groups)]
+    return {group: groups[group] for group in dict.fromkeys(order) if group in groups}
 
 
 # --- Markdown -------------------------------------------------------------------------------------------
