@@ -96,18 +96,16 @@ class SeparateShop:
         """`shop up NAME` (again), and wait until it serves."""
         shop = self.shops[name] = self._shop(name)
         shop.start()
-        if name == "facade":
-            # Ready to serve once its `shop up` has recorded itself: the database is up, the data
-            # seeded and at the stage, nginx started (the monolith behind it comes next).
-            deadline = time.monotonic() + READY_WITHIN
-            while not _records(self.run_dir, "facade"):
-                if shop._process.poll() is not None or time.monotonic() > deadline:
-                    raise ShopError(f"`shop up facade` did not start; see {shop.log_path}.")
-                time.sleep(0.25)
-            return
-        shop.wait_until_ready(timeout=READY_WITHIN)
-        if name in stack.DEFAULT_ADDRESSES:
-            _wait_for(f"http://{stack.address(name, self.env)}/readyz")
+        # Started once its `shop up` has recorded itself: the database up, the data seeded and at
+        # the stage, the process running. The facade is then as ready as it can be before the
+        # monolith behind it; the relay, which listens nowhere, is at work.
+        deadline = time.monotonic() + READY_WITHIN
+        while not _records(self.run_dir, name):
+            if shop._process.poll() is not None or time.monotonic() > deadline:
+                raise ShopError(f"`shop up {name}` did not start; see {shop.log_path}.")
+            time.sleep(0.25)
+        if name in stack.DEFAULT_ADDRESSES and name != "facade":
+            _wait_for(f"http://{stack.address(name, self.env)}/readyz", within=READY_WITHIN)
 
     def stop(self, name: str) -> None:
         self.shops[name].stop()
