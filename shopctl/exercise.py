@@ -16,6 +16,7 @@ what each exercise does at stage 0 and 2 and how to read the report.
 import argparse
 import json
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -244,6 +245,9 @@ def main(args) -> int:
     if not 1 <= args.users <= 100:
         raise ShopError("--users must be between 1 and 100.")
     folder = args.out or default_folder(exercise.name, args.stage)
+    # Each process of the shop runs in a session of its own (kit.SeparateShop): a SIGTERM must stop
+    # them as Ctrl-C does, through the with-blocks, not leave them running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     return ExerciseRun(exercise, args.stage, args.duration, args.users, folder).run()
 
 

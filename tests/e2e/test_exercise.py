@@ -21,13 +21,21 @@ BROWSING_AND_CART = ("home", "category", "search", "product", "cart-add", "cart"
 
 
 def shop_exercise(*args, timeout=60):
-    return subprocess.run(
+    """`shop exercise ARGS`; on timeout it gets SIGTERM (which stops its shop), not SIGKILL."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "shopctl", "exercise", *args],
         cwd=stack.REPO,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=60)
+        pytest.fail(f"shop exercise {' '.join(args)} took more than {timeout} s:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def test_payments_down_at_stage_2_loses_nothing_and_browsing_never_notices(tmp_path):
