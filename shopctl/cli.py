@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from shopctl import ShopError, compare, stack, state, trace
+from shopctl import ShopError, compare, exercise, stack, state, trace
 from shopctl.supervisor import Interrupted, Supervisor
 
 
@@ -77,14 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trace.add_parser(commands)
     compare.add_parser(commands)
+    exercise.add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "compare":
-            sys.exit(args.handler(args))  # shops of its own, or the one at --url
+        if args.command in ("compare", "exercise"):
+            sys.exit(args.handler(args))  # shops of their own (compare: or the one at --url)
         if args.command == "up":
             sys.exit(up(args.stage, args.only))
         # The running shop's addresses and databases, unless this environment sets its own.

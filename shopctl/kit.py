@@ -15,10 +15,13 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from shopctl import ShopError, nginx, postgres, stack
+from shopctl import ShopError, nginx, postgres, stack, state
 from shopctl.background import BackgroundShop
 
 READY_WITHIN = 180  # seconds: initdb, migrations, seeding and, from stage 1 on, the data moves
+# What every measured shop runs with: no rate limits, and the local run's settings whatever the
+# caller's are (a test run's DJANGO_SETTINGS_MODULE is the test settings).
+MEASURED = {**nginx.UNLIMITED, "DJANGO_SETTINGS_MODULE": "monolith.settings.local"}
 
 
 @contextlib.contextmanager
@@ -38,7 +41,7 @@ def fresh_shop(
     shop = BackgroundShop(
         list(names) or stack.needed(stage),
         stage=stage,
-        env={**nginx.UNLIMITED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})},
+        env={**MEASURED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})},
         # Its own databases in its own cluster, never the caller's.
         without=postgres.DATABASES,
         log_path=folder / "shop.log",
@@ -56,3 +59,78 @@ def _wait_for(url: str, within: float = 60) -> None:
         if time.monotonic() > deadline:
             raise ShopError(f"{url} did not answer 200 within {within:.0f} s.")
         time.sleep(0.25)
+
+
+class SeparateShop:
+    """A fresh shop whose processes each run under their own `shop up NAME`, in one run folder, so
+    that one can be stopped and started again alone while the others serve (under one `shop up`,
+    the supervisor stops every process when one stops). What the failure exercises break.
+
+    The facade's `shop up` comes first and runs the run folder's PostgreSQL (shopctl.stack
+    start_databases: the first `shop up` of a folder runs it), so the facade is never stopped
+    before the rest; every later `shop up` finds the data seeded and at the stage already.
+    """
+
+    def __init__(self, stage: int, folder: Path, names: Sequence[str], env: Mapping[str, str] | None = None):
+        self.stage, self.folder = stage, folder
+        self.names = list(names)
+        if self.names[0] != "facade":
+            raise ShopError("A separate shop starts with the facade, whose `shop up` runs the database.")
+        addresses = {f"{name.upper()}_ADDR": stack.free_address() for name in stack.DEFAULT_ADDRESSES}
+        self.shop_env = {**MEASURED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})}
+        self.shops = {name: self._shop(name) for name in self.names}
+        self.env = self.shops["facade"].env
+        self.url = stack.url(self.names, self.env)
+        self.run_dir = stack.run_dir(self.env)
+
+    def _shop(self, name: str) -> BackgroundShop:
+        return BackgroundShop(
+            [name],
+            stage=self.stage,
+            env=self.shop_env,
+            without=postgres.DATABASES,
+            log_path=self.folder / f"{name}.log",
+        )
+
+    def start(self, name: str) -> None:
+        """`shop up NAME` (again), and wait until it serves."""
+        shop = self.shops[name] = self._shop(name)
+        shop.start()
+        # Started once its `shop up` has recorded itself: the database up, the data seeded and at
+        # the stage, the process running. The facade is then as ready as it can be before the
+        # monolith behind it; the relay, which listens nowhere, is at work.
+        deadline = time.monotonic() + READY_WITHIN
+        while not _records(self.run_dir, name):
+            if shop._process.poll() is not None or time.monotonic() > deadline:
+                raise ShopError(f"`shop up {name}` did not start; see {shop.log_path}.")
+            time.sleep(0.25)
+        if name in stack.DEFAULT_ADDRESSES and name != "facade":
+            _wait_for(f"http://{stack.address(name, self.env)}/readyz", within=READY_WITHIN)
+
+    def stop(self, name: str) -> None:
+        self.shops[name].stop()
+
+    def __enter__(self) -> "SeparateShop":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            for name in self.names:
+                self.start(name)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        # The facade last: its `shop up` runs the database the others use.
+        for name in reversed(self.names):
+            self.shops[name].stop()
+
+
+def separate_shop(stage: int, folder: Path, *, names: Sequence[str] = (), env=None) -> SeparateShop:
+    """As fresh_shop(), with each process under its own `shop up` (SeparateShop): a context manager."""
+    return SeparateShop(stage, folder, list(names) or stack.needed(stage), env)
+
+
+def _records(run_dir: Path, name: str) -> bool:
+    running = state.running(run_dir) or {}
+    return any(name in shop["names"] for shop in running.get("shops", {}).values())

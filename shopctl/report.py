@@ -19,6 +19,10 @@ both produce the same report format and a teacher can regenerate a report from i
       # an exercise only:
       "fault": {"name", "description", "start_s", "end_s"},
       "timeline": {"<stage>": [{"t", "page", "requests", "failures", "p95"}]},   # one row a second and page type
+      "page_groups": {"<group>": ["<page type>", ...]},  # the timeline's lines (default: one per page type)
+      "pending_payments": {"<stage>": [{"t", "pending", "commits_due"}]},  # payments not settled yet, and
+                                               # paid orders' stock commits due (the relay's work)
+      "during_fault": {"<stage>": {"<page type>": {"requests", "failures", "p95"}}},  # and "before_fault"
       "recovery_s": {"<stage>": seconds or None},
       "data_check": {"<stage>": {"orders", "lost", "charged_twice", "stock_exact", ...}},
     }
@@ -63,9 +67,11 @@ def write(results: dict, folder: Path) -> Path:
     charts = {
         "throughput": _throughput_chart(results, folder / "throughput.png"),
         "latency": _latency_chart(results, folder / "latency.png"),
-        "cpu": _cpu_chart(results, folder / "cpu.png"),
-        "memory": _memory_chart(results, folder / "memory.png"),
     }
+    # An exercise measures what shoppers saw, not what each process cost.
+    if results.get("kind") != "exercise":
+        charts["cpu"] = _cpu_chart(results, folder / "cpu.png")
+        charts["memory"] = _memory_chart(results, folder / "memory.png")
     if results.get("timeline"):
         charts["timeline"] = _timeline_chart(results, folder / "timeline.png")
     report = folder / "report.md"
@@ -329,20 +335,44 @@ def _memory_chart(results, path):
 
 
 def _timeline_chart(results, path):
-    """Per stage: failures per second and p95 per page type across the run, the fault window shaded."""
+    """Per stage: failures per second and p95 per group of page types across the run (and the
+    payments waiting, when measured), the fault window shaded from its start to the moment it was
+    removed, a dashed line where its removal began."""
     labels = [stage for stage in stages(results) if results["timeline"].get(stage)]
-    figure, rows = plt.subplots(len(labels), 2, figsize=(11, 3.2 * len(labels)), squeeze=False)
+    pending = results.get("pending_payments", {})
+    columns = 3 if any(pending.get(stage) for stage in labels) else 2
+    figure, rows = plt.subplots(len(labels), columns, figsize=(5.5 * columns, 3.6 * len(labels)), squeeze=False)
     fault = results.get("fault", {})
-    for (errors, latency), stage in zip(rows, labels, strict=True):
-        series = {}
-        for row in results["timeline"][stage]:
-            series.setdefault(row["page"], []).append(row)
-        for page, points in series.items():
-            errors.plot([p["t"] for p in points], [p["failures"] for p in points], label=page, linewidth=1.2)
+    for axes_row, stage in zip(rows, labels, strict=True):
+        errors, latency = axes_row[0], axes_row[1]
+        groups = _timeline_groups(results, stage)
+        # Every second of the run: a second without a request of the group failed nothing (0) and
+        # has no p95 (a gap in the line, not a line drawn across it).
+        seconds = range(max((max(points) for points in groups.values()), default=0) + 1)
+        for group, points in groups.items():
+            errors.plot(seconds, [points.get(t, {}).get("failures", 0) for t in seconds], label=group, linewidth=1.4)
             latency.plot(
-                [p["t"] for p in points], [p.get("p95") or float("nan") for p in points], label=page, linewidth=1.2
+                seconds,
+                [points.get(t, {}).get("p95") or float("nan") for t in seconds],
+                label=group,
+                linewidth=1.4,
+                marker=".",
             )
-        for axes in (errors, latency):
+        if columns == 3:
+            waiting = pending.get(stage, [])
+            top = 1
+            for key, label, colour in (
+                ("pending", "payments not settled", "#937860"),
+                ("commits_due", "stock commits due", "#64b5cd"),
+            ):
+                values = [p.get(key) or 0 for p in waiting]
+                axes_row[2].plot([p["t"] for p in waiting], values, color=colour, label=label)
+                top = max(top, *values) if values else top
+            axes_row[2].set_ylim(bottom=0, top=top * 1.15)
+            axes_row[2].set_ylabel("orders")
+            axes_row[2].set_title(f"stage {stage}: what waits for the relay")
+            axes_row[2].legend(fontsize=7)
+        for axes in axes_row:
             if fault.get("start_s") is not None:
                 axes.axvspan(
                     fault["start_s"],
@@ -351,16 +381,37 @@ def _timeline_chart(results, path):
                     alpha=0.12,
                     label="fault injected",
                 )
+                if fault.get("restore_s") and fault.get("restore_s") != fault.get("end_s"):
+                    axes.axvline(
+                        fault["restore_s"], color="#d62728", linestyle="--", linewidth=0.8, label="removal began"
+                    )
             axes.set_xlabel("seconds since the load started")
-        errors.set_ylim(bottom=0)
+        errors.set_ylim(bottom=0, top=max(1, errors.get_ylim()[1]))
         errors.set_ylabel("failed requests per second")
         errors.set_title(f"stage {stage}: what failed")
-        latency.set_ylabel("p95 ms (log)")
+        latency.set_ylabel("p95 ms, slowest page type of the group (log)")
         latency.set_yscale("log")
         latency.set_title(f"stage {stage}: how slow")
-        errors.legend(fontsize=7, ncol=2)
+        errors.legend(fontsize=7)
     figure.suptitle(f"{fault.get('name', 'exercise')}: the shopper's view, second by second")
     return _save(figure, path)
+
+
+def _timeline_groups(results, stage):
+    """{group: {second: {"failures", "p95"}}}: the failures of the group's page types summed, the
+    p95 of the slowest of them (page_groups; one group per page type when the results have none)."""
+    group_of = {page: group for group, pages in results.get("page_groups", {}).items() for page in pages}
+    groups = {}
+    for row in results["timeline"][stage]:
+        point = groups.setdefault(group_of.get(row["page"], row["page"]), {}).setdefault(
+            row["t"], {"failures": 0, "p95": None}
+        )
+        point["failures"] += row["failures"]
+        if row.get("p95") is not None:
+            point["p95"] = max(point["p95"] or 0, row["p95"])
+    # In page_groups' order, so that each group has the same colour in every report.
+    order = [*results.get("page_groups", {}), *sorted(groups)]
+    return {group: groups[group] for group in dict.fromkeys(order) if group in groups}
 
 
 # --- Markdown -------------------------------------------------------------------------------------------
@@ -368,7 +419,8 @@ def _timeline_chart(results, path):
 
 def _markdown(results, charts):
     labels = stages(results)
-    base = "0" if "0" in labels else None
+    # Ratios to stage 0 only when there is another stage to compare (an exercise runs one).
+    base = "0" if "0" in labels and len(labels) > 1 else None
     lines = [f"# {results.get('title', 'Comparison')}", ""]
     machine = results.get("machine", {})
     lines += [
@@ -440,32 +492,8 @@ def _markdown(results, charts):
                 f"| {page} | {stage} | {requests:,} | {failures:,} | {rate} | {_fmt(row.get('p50'))} | "
                 f"{_fmt(row.get('p95'))} | {_fmt(row.get('p99'))} | {_fmt_ratio(p50_ratio)} |"
             )
-    lines += [
-        "",
-        "## CPU and memory by process",
-        "",
-        f"![CPU per request]({charts['cpu']})",
-        "",
-        f"![memory by process]({charts['memory']})",
-        "",
-    ]
-    lines += [
-        "| stage | process | CPU ms per request | memory MiB (Pss) | SQL statements per request |",
-        "|---:|---|---:|---:|---:|",
-    ]
-    for stage in labels:
-        for process, row in results.get("processes", {}).get(stage, {}).items():
-            lines.append(
-                f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('pss_mib'))} | "
-                f"{_fmt(row.get('sql_per_request'), 2)} |"
-            )
-        total = cpu_total(results, stage)
-        ratio_text = ""
-        if base and stage != base:
-            ratio_text = f" (× {_fmt(ratio(total, cpu_total(results, base)), 2)} of stage 0)"
-        memory = [row.get("pss_mib") for row in results.get("processes", {}).get(stage, {}).values()]
-        memory_total = sum(value for value in memory if value is not None) if any(memory) else None
-        lines.append(f"| {stage} | **all** | **{_fmt(total, 2)}**{ratio_text} | **{_fmt(memory_total)}** | |")
+    if "cpu" in charts:
+        lines += _processes_markdown(results, charts, labels, base)
     if results.get("per_request"):
         lines += [
             "",
@@ -480,6 +508,8 @@ def _markdown(results, charts):
                 f"| {stage} | {_fmt(row.get('sql_queries'), 2)} | {_fmt(row.get('service_calls'), 2)} | "
                 f"{_fmt(row.get('load_cpu_ms'), 2)} |"
             )
+    if results.get("during_fault"):
+        lines += _fault_markdown(results, labels)
     if results.get("timeline"):
         lines += ["", "## Second by second", "", f"![timeline]({charts['timeline']})", ""]
         for stage in labels:
@@ -490,6 +520,8 @@ def _markdown(results, charts):
                 else f"recovered {recovered:.1f} s after the fault was removed"
             )
             lines.append(f"- stage {stage}: {text}.")
+        if results.get("kind") == "exercise":
+            lines += ["", "Recovery and the data check are defined in docs/exercises.md."]
     if results.get("data_check"):
         lines += [
             "",
@@ -534,6 +566,57 @@ def _rounds(results):
             rounds = results["rounds"].get(stage, [])
             cells.append(_fmt(rounds[index].get("rps")) if index < len(rounds) else "–")
         lines.append(f"| {index + 1} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _processes_markdown(results, charts, labels, base):
+    lines = [
+        "",
+        "## CPU and memory by process",
+        "",
+        f"![CPU per request]({charts['cpu']})",
+        "",
+        f"![memory by process]({charts['memory']})",
+        "",
+        "| stage | process | CPU ms per request | memory MiB (Pss) | SQL statements per request |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for stage in labels:
+        for process, row in results.get("processes", {}).get(stage, {}).items():
+            lines.append(
+                f"| {stage} | {process} | {_fmt(row.get('cpu_ms_per_request'), 2)} | {_fmt(row.get('pss_mib'))} | "
+                f"{_fmt(row.get('sql_per_request'), 2)} |"
+            )
+        total = cpu_total(results, stage)
+        ratio_text = ""
+        if base and stage != base:
+            ratio_text = f" (× {_fmt(ratio(total, cpu_total(results, base)), 2)} of stage 0)"
+        memory = [row.get("pss_mib") for row in results.get("processes", {}).get(stage, {}).values()]
+        memory_total = sum(value for value in memory if value is not None) if any(memory) else None
+        lines.append(f"| {stage} | **all** | **{_fmt(total, 2)}**{ratio_text} | **{_fmt(memory_total)}** | |")
+    return lines
+
+
+def _fault_markdown(results, labels):
+    """Per stage and page type: before the fault and during it (the exercises)."""
+    lines = [
+        "",
+        "## Before and during the fault",
+        "",
+        "p95 is the slowest second's p95 in each window.",
+        "",
+        "| stage | page type | requests before | failed before | p95 before | requests during | failed during | p95 during |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for stage in labels:
+        before = results.get("before_fault", {}).get(stage, {})
+        during = results["during_fault"].get(stage, {})
+        for page in [page for page in page_types(results) if page in during or page in before]:
+            row, was = during.get(page, {"requests": 0, "failures": 0}), before.get(page, {})
+            lines.append(
+                f"| {stage} | {page} | {was.get('requests', 0)} | {was.get('failures', 0)} | {_fmt(was.get('p95'), 0)} | "
+                f"{row['requests']} | {row['failures']} | {_fmt(row.get('p95'), 0)} |"
+            )
     return lines
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 
 from monolith.core.errors import NotFound
+from monolith.ops.faults import inject as inject_faults
 
 from .filters import ProductFilter
 from .models import Category, Product, StockReservation, StockReservationLine
@@ -17,10 +18,12 @@ SKU_SHAPE = re.compile(r"^[A-Za-z0-9-]{1,32}\Z")
 
 
 def category_list():
+    inject_faults()
     return Category.objects.all()
 
 
 def category_get(*, slug):
+    inject_faults()
     try:
         return Category.objects.get(slug=slug)
     except Category.DoesNotExist:
@@ -28,6 +31,7 @@ def category_get(*, slug):
 
 
 def product_queryset(*, include_inactive=False):
+    inject_faults()  # every product read starts here
     queryset = Product.objects.select_related("category")
     return queryset if include_inactive else queryset.filter(is_active=True)
 

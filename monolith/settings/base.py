@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "monolith.dashboard",
     "monolith.traces",
+    "monolith.ops",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,9 @@ FACADE_STATUS_URL = env("FACADE_STATUS_URL", default="")
 # logged; empty sends none.
 CATALOG_SERVICE_TOKEN = env("CATALOG_SERVICE_TOKEN", default="")
 PAYMENTS_SERVICE_TOKEN = env("PAYMENTS_SERVICE_TOKEN", default="")
+# The in-process catalog's fault switch (monolith/ops/faults.py), for the failure exercises at stage 0:
+# off, it costs nothing and nothing can turn it on; `shop exercise` starts its own shop with it on.
+CATALOG_FAULT_SWITCH = env.bool("CATALOG_FAULT_SWITCH", default=False)
 # The payment relay (`manage.py payments_relay`): how long a request's own delivery of a payment
 # attempt keeps the relay off it, and the longest wait between two deliveries of one attempt.
 PAYMENT_INLINE_LEASE_SECONDS = 10
