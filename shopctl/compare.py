@@ -22,10 +22,8 @@ The report (shopctl/report.py) goes to results/<date>-<machine>/ or --out.
 import argparse
 import contextlib
 import datetime
-import importlib
 import json
 import os
-import platform
 import resource
 import shutil
 import socket
@@ -38,7 +36,6 @@ from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -460,53 +457,6 @@ def _process_order(kinds):
     return [kind for kind in order if kind in kinds] + sorted(set(kinds) - set(order))
 
 
-# --- the record: machine, versions -----------------------------------------------------------------------
-
-
-def machine() -> dict:
-    with open("/proc/meminfo") as meminfo:
-        total_kib = int(next(line for line in meminfo if line.startswith("MemTotal:")).split()[1])
-    return {
-        "hostname": socket.gethostname(),
-        "cpus": os.cpu_count(),
-        "memory_gib": round(total_kib / 1024 / 1024, 1),
-        "platform": platform.platform(terse=True),
-        "python": platform.python_version(),
-        "load_average": [round(value, 2) for value in os.getloadavg()],
-    }
-
-
-def versions() -> dict:
-    found = {}
-    for package in ("Django", "gunicorn", "locust", "djangorestframework"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            found[package] = metadata.version(package)
-    found["nginx"] = _first_line([shutil.which("nginx") or "nginx", "-v"]).removeprefix("nginx version: nginx/")
-    with contextlib.suppress(ShopError):
-        command = [str(postgres.cluster(Path("/tmp")).bin / "postgres"), "--version"]
-        found["PostgreSQL"] = _first_line(command).removeprefix("postgres (PostgreSQL) ")
-    found["gunicorn workers x threads"] = ", ".join(
-        f"{name} {config.workers} x {config.threads}" for name, config in _gunicorn_configs().items()
-    )
-    return found
-
-
-def _gunicorn_configs():
-    configs = {}
-    for name, spec in stack.GUNICORN_CONFIGS.items():
-        with contextlib.suppress(ImportError):
-            configs[name] = importlib.import_module(spec.removeprefix("python:"))
-    return configs
-
-
-def _first_line(command):
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=10)
-    except OSError:
-        return "not found"
-    return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else "?"
-
-
 def default_out() -> Path:
     now = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
     return stack.REPO / "results" / f"{now}-{socket.gethostname()}"
@@ -521,7 +471,7 @@ def main(args) -> int:
     out = (args.out or default_out()).resolve()
     (out / "logs").mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    record = {"machine": machine(), "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+    record = {"machine": kit.machine(), "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
     if plan.url:
         targets, notes = _measure_running(plan, stage, out)
     else:
@@ -666,7 +616,7 @@ def _results(plan: Plan, targets: list[Target], notes: list[str], record: dict, 
         "kind": "compare",
         "title": "Stage against stage: the same shoppers, side by side",
         **record,
-        "versions": versions(),
+        "versions": kit.versions(),
         "options": {
             "stages": ",".join(labels),
             "rounds": plan.rounds,

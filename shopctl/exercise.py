@@ -15,7 +15,6 @@ what each exercise does at stage 0 and 2 and how to read the report.
 
 import argparse
 import json
-import platform
 import signal
 import socket
 import subprocess
@@ -25,10 +24,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
-import psutil
 import psycopg2
 import requests
 from tqdm import tqdm
@@ -582,8 +579,8 @@ class ExerciseRun:
             "kind": "exercise",
             "title": f"Exercise {self.exercise.name} at stage {self.stage}",
             "created": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "machine": machine(),
-            "versions": versions(),
+            "machine": kit.machine(),
+            "versions": kit.versions(),
             "options": {
                 "exercise": self.exercise.name,
                 "stage": self.stage,
@@ -687,26 +684,6 @@ def recovery(timeline: list[dict], lead_in: float, end: float) -> float | None:
         if all(healthy(s) for s in range(second, min(second + RECOVERED_FOR, last + 1))):
             return round(max(0.0, second - end), 1)
     return None
-
-
-def machine() -> dict:
-    return {
-        "hostname": socket.gethostname(),
-        "cpus": psutil.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
-
-
-def versions() -> dict:
-    found = {}
-    for name in ("django", "gunicorn", "locust", "psycopg2-binary"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 if __name__ == "__main__":

@@ -11,8 +11,15 @@ limits are lifted: the kit loads the shop from one address on purpose.
 """
 
 import contextlib
+import importlib
+import os
+import platform
+import shutil
+import socket
+import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 
 from shopctl import ShopError, nginx, postgres, stack, state
@@ -134,3 +141,49 @@ def separate_shop(stage: int, folder: Path, *, names: Sequence[str] = (), env=No
 def _records(run_dir: Path, name: str) -> bool:
     running = state.running(run_dir) or {}
     return any(name in shop["names"] for shop in running.get("shops", {}).values())
+
+
+def machine() -> dict:
+    """The machine a report was measured on, and how busy it was when the run began."""
+    with open("/proc/meminfo") as meminfo:
+        total_kib = int(next(line for line in meminfo if line.startswith("MemTotal:")).split()[1])
+    return {
+        "hostname": socket.gethostname(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(total_kib / 1024 / 1024, 1),
+        "platform": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
+def versions() -> dict:
+    """What the measured shop ran: the main packages, nginx, PostgreSQL and each gunicorn's workers x threads."""
+    found = {}
+    for package in ("Django", "gunicorn", "locust", "djangorestframework"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[package] = metadata.version(package)
+    found["nginx"] = _first_line([shutil.which("nginx") or "nginx", "-v"]).removeprefix("nginx version: nginx/")
+    with contextlib.suppress(ShopError):
+        command = [str(postgres.cluster(Path("/tmp")).bin / "postgres"), "--version"]
+        found["PostgreSQL"] = _first_line(command).removeprefix("postgres (PostgreSQL) ")
+    found["gunicorn workers x threads"] = ", ".join(
+        f"{name} {config.workers} x {config.threads}" for name, config in _gunicorn_configs().items()
+    )
+    return found
+
+
+def _gunicorn_configs():
+    configs = {}
+    for name, spec in stack.GUNICORN_CONFIGS.items():
+        with contextlib.suppress(ImportError):
+            configs[name] = importlib.import_module(spec.removeprefix("python:"))
+    return configs
+
+
+def _first_line(command):
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "not found"
+    return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else "?"
