@@ -10,7 +10,9 @@ as much. At each stage asked for (0 and 2 by default; `shop stage N` between), i
   facade's maps, headers and two access logs), so the cost of the facade's config alone;
 - /api/catalog/products/?page_size=20 through the facade, microcache on (FACADE_MICROCACHE=on);
 - the same, microcache off (the facade's config rendered with FACADE_MICROCACHE=off and reloaded);
-- the same straight at its owner, no facade (the monolith at stage 0, the catalog service from 1).
+- the same straight at its owner, no facade (the monolith at stage 0, the catalog service from 1);
+- the HTML product list (/products/, never cached) through the facade and straight at the monolith:
+  what the facade costs a page (shopctl/gunicorn_config.py's workers and threads were chosen on it).
 
 Runs are interleaved (the order reversed every round) so that drift on a shared machine hits all
 alike; the median of the rounds is shown, as a Markdown table with requests per second, p50 and p99
@@ -45,6 +47,7 @@ from shopctl import nginx, postgres, stack  # noqa: E402
 from shopctl.background import BackgroundShop  # noqa: E402
 
 API = "/api/catalog/products/?page_size=20"
+PAGE = "/products/"
 STATIC = "/products.json"
 OWN = "/metrics"  # the facade's own 404 (proxy/nginx.conf, `location = /metrics`)
 ROWS = {
@@ -53,6 +56,8 @@ ROWS = {
     "on": "API through the facade, microcache on",
     "off": "API through the facade, microcache off",
     "direct": "API straight at its owner, no facade",
+    "page": "HTML product list through the facade",
+    "page-direct": "HTML product list straight at the monolith",
 }
 
 
@@ -109,6 +114,8 @@ def main():
                 "on": facade + API,
                 "off": facade + API,
                 "direct": f"http://{stack.address(owner(stage), env)}{API}",
+                "page": facade + PAGE,
+                "page-direct": f"http://{stack.address('monolith', env)}{PAGE}",
             }
             cache = Microcache(env, stage, facade + API)
             for row, url in urls.items():  # warm up: open the keepalive connections, fill the caches
