@@ -1,17 +1,33 @@
-"""Benchmark: the catalog API and the HTML product list, through the facade and direct.
+"""Benchmark: anonymous catalog API reads through the facade, its microcache on and off, beside nginx serving a static file.
 
-Starts the real stack (`shop up`, stage 0, on PostgreSQL), loads each URL with wrk through
-the facade (nginx, :8080) and straight at the monolith (gunicorn, :8001), interleaving the
-two so that drift on a shared machine hits both alike, and prints requests per second,
-p50 and p99 latency, and the facade/direct ratio. Then counts the SQL queries each list page
-runs at two page numbers and two page sizes (they should not differ).
+Starts a shop of its own (`shop up` on free ports, in a run folder of its own, on the PostgreSQL
+`shop up` runs there) and, beside it, a bare nginx (the same binary, `worker_processes auto`,
+default access log) serving one static file: the bytes of the API answer measured, so both send
+as much. At each stage asked for (0 and 2 by default; `shop stage N` between), it loads with wrk:
 
-    .venv/bin/python bench/facade.py [--duration 10] [--rounds 3] [--connections 32]
+- nginx, a static file: what this machine's nginx can do, the yardstick;
+- the facade's own answer: GET /metrics, the 404 nginx makes itself (no upstream, no cache; the
+  facade's maps, headers and two access logs), so the cost of the facade's config alone;
+- /api/catalog/products/?page_size=20 through the facade, microcache on (FACADE_MICROCACHE=on);
+- the same, microcache off (the facade's config rendered with FACADE_MICROCACHE=off and reloaded);
+- the same straight at its owner, no facade (the monolith at stage 0, the catalog service from 1);
+- the HTML product list (/products/, never cached) through the facade and straight at the monolith:
+  what the facade costs a page (shopctl/gunicorn_config.py's workers and threads were chosen on it).
 
-Needs wrk (`apt-get install wrk`). A benchmark, not a test: it asserts nothing.
+Runs are interleaved (the order reversed every round) so that drift on a shared machine hits all
+alike; the median of the rounds is shown, as a Markdown table with requests per second, p50 and p99
+latency, and how many times slower than the static file each is. The goal (issue 12): anonymous
+catalog API reads through the facade within 10x of the static file.
+
+    .venv/bin/python bench/facade.py [--duration 5] [--rounds 3] [--connections 32] [--stages 0,2]
+    .venv/bin/python bench/facade.py --quick     # 1 round x 2 s: a check that it all works
+
+Needs wrk (`apt-get install wrk`). A benchmark, not a test: it asserts nothing, though it stops if
+the microcache does not answer as the row says (a HIT when on, nothing when off).
 """
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -19,81 +35,193 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from shopctl import nginx, stack  # noqa: E402
+from shopctl import nginx, postgres, stack  # noqa: E402
 from shopctl.background import BackgroundShop  # noqa: E402
 
-PATHS = ["/api/catalog/products/", "/products/"]
-DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/shop_bench"
+API = "/api/catalog/products/?page_size=20"
+PAGE = "/products/"
+STATIC = "/products.json"
+OWN = "/metrics"  # the facade's own 404 (proxy/nginx.conf, `location = /metrics`)
+ROWS = {
+    "static": "nginx, a static file (same bytes)",
+    "own": "facade, its own answer (404, no upstream)",
+    "on": "API through the facade, microcache on",
+    "off": "API through the facade, microcache off",
+    "direct": "API straight at its owner, no facade",
+    "page": "HTML product list through the facade",
+    "page-direct": "HTML product list straight at the monolith",
+}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="runs per URL and target; the median is shown (default 3)"
-    )
-    parser.add_argument(
-        "--connections",
-        type=int,
-        default=32,
-        help="concurrent connections (default 32; see docs/benchmarks.md for why not fewer)",
-    )
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per row; the median is shown (default 3)")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: a core left for nginx)")
+    parser.add_argument("--stages", default="0,2", help="comma-separated stages, in order (default 0,2)")
+    parser.add_argument("--quick", action="store_true", help="1 round of 2 s per row: checks the set-up")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.duration = 1, 2
+    try:
+        stages = [int(stage) for stage in args.stages.split(",")]
+    except ValueError:
+        sys.exit(f"--stages {args.stages!r}: give stages as numbers, e.g. 0,2")
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
-    ensure_database(args.database_url)
-    # No rate limit at the facade: the benchmark loads it from one address as fast as it answers.
-    env = {**nginx.UNLIMITED, "DATABASE_URL": args.database_url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-    log = Path(tempfile.mkstemp(prefix="bench-shop-", suffix=".log")[1])
-    with BackgroundShop(env=env, log_path=log) as shop:
-        shop.wait_until_ready()
-        targets = {"facade": shop.url.rstrip("/"), "direct": f"http://{stack.address('monolith')}"}
+
+    with contextlib.ExitStack() as cleanup:
+        run_dir = cleanup.enter_context(private_run_dir())
+        env = {
+            **nginx.UNLIMITED,  # one address loads the shop as fast as it answers
+            "FACADE_MICROCACHE": "on",
+            "SHOP_RUN_DIR": str(run_dir),
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            **{f"{name.upper()}_ADDR": f"127.0.0.1:{stack._free_port()}" for name in stack.DEFAULT_ADDRESSES},
+        }
+        shop = cleanup.enter_context(BackgroundShop(env=env, without=postgres.DATABASES, log_path=run_dir / "shop.log"))
+        shop.wait_until_ready(timeout=240)
+        facade = shop.url.rstrip("/")
+        body = requests.get(facade + API, timeout=10)
+        body.raise_for_status()
+        static = cleanup.enter_context(static_nginx(run_dir / "static", body.content))
         print(
-            f"Stack up (log: {log}); {args.rounds} x {args.duration} s per URL and target, "
-            f"{args.connections} connections, {os.cpu_count()} cores.\n"
+            f"Shop up at {facade} (log: {shop.log_path}); a static file of {len(body.content)} bytes at {static}. "
+            f"{args.rounds} x {args.duration} s per row, {args.connections} connections, wrk -t{args.threads}, "
+            f"{os.cpu_count()} cores, {nginx_version()}, {time.strftime('%Y-%m-%d %H:%M %Z')}.\n",
+            flush=True,
         )
-        for base in targets.values():  # warm up: first requests fill caches and open connections
-            for path in PATHS:
-                wrk(base + path, argparse.Namespace(connections=args.connections, duration=2))
+
         results = {}
-        for path in PATHS:
-            for _ in range(args.rounds):
-                for target, base in targets.items():
-                    results.setdefault((path, target), []).append(wrk(base + path, args))
-        print_table(results)
-    print_query_counts(args.database_url)
+        for stage in stages:
+            if stage != 0:
+                switched = shop.switch(stage)
+                if switched.returncode != 0:
+                    sys.exit(f"`shop stage {stage}` failed:\n{switched.stdout}{switched.stderr}")
+            urls = {
+                "static": static + STATIC,
+                "own": facade + OWN,
+                "on": facade + API,
+                "off": facade + API,
+                "direct": f"http://{stack.address(owner(stage), env)}{API}",
+                "page": facade + PAGE,
+                "page-direct": f"http://{stack.address('monolith', env)}{PAGE}",
+            }
+            cache = Microcache(env, stage, facade + API)
+            for row, url in urls.items():  # warm up: open the keepalive connections, fill the caches
+                cache.set(row)
+                wrk(url, args.connections, 1, args.threads)
+            for round_ in range(args.rounds):
+                for row in list(urls) if round_ % 2 == 0 else list(reversed(urls)):
+                    cache.set(row)
+                    results.setdefault((stage, row), []).append(
+                        wrk(urls[row], args.connections, args.duration, args.threads)
+                    )
+                    print(".", end="", flush=True)
+            cache.set("on")  # as `shop up` started it, for the next `shop stage`
+            print(f" stage {stage} done", flush=True)
+        print()
+        print_table(results, stages)
 
 
-def ensure_database(url):
-    import psycopg2
+@contextlib.contextmanager
+def private_run_dir():
+    """A run folder the postgres user can reach when this runs as root; its PostgreSQL removed with it."""
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-facade-"))
+    run_dir.chmod(0o755)
+    try:
+        yield run_dir
+    finally:
+        postgres.remove(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
-    name = url.rsplit("/", 1)[1]
-    connection = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
+
+@contextlib.contextmanager
+def static_nginx(prefix: Path, content: bytes):
+    """A bare nginx serving `content` as STATIC at a free port; its base URL."""
+    address = f"127.0.0.1:{stack._free_port()}"
+    (prefix / "html").mkdir(parents=True)
+    (prefix / "html" / STATIC.lstrip("/")).write_bytes(content)
+    temp_paths = "".join(
+        f"    {kind}_temp_path {kind}_temp;\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (prefix / "nginx.conf").write_text(
+        "worker_processes auto;\npid nginx.pid;\nerror_log stderr;\nevents { worker_connections 1024; }\n"
+        f"http {{\n{temp_paths}    access_log access.log;\n    server {{\n"
+        f"        listen {address};\n        root html;\n    }}\n}}\n"
+    )
+    process = subprocess.Popen(nginx.command(prefix), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not stack.answers(f"http://{address}{STATIC}"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"The static nginx did not start at {address} ({prefix / 'nginx.conf'}).")
+            time.sleep(0.1)
+        yield f"http://{address}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
 
 
-def wrk(url, args):
+class Microcache:
+    """The running facade's microcache switched on or off: its config rendered again and reloaded."""
+
+    def __init__(self, env, stage, probe_url):
+        self.prefix = stack.run_dir(env) / "nginx"
+        self.stage, self.probe_url, self.state = stage, probe_url, "on"
+        self.addresses = {name: stack.address(name, env) for name in stack.DEFAULT_ADDRESSES}
+        self.settings = {name: env[name] for name in nginx.SETTING_DEFAULTS}
+
+    def set(self, row):
+        wanted = "off" if row == "off" else "on"
+        if wanted != self.state:
+            nginx.render(self.prefix, self.stage, self.addresses, {**self.settings, "FACADE_MICROCACHE": wanted})
+            nginx.check(self.prefix)
+            nginx.reload(self.prefix)
+            self.state = wanted
+        if row in ("on", "off"):
+            # What the row says it measures, or stop: two reads in a row, the second a HIT or uncached.
+            # No Accept header, as wrk sends: the same variant of the entry (the API says Vary: Accept).
+            answers = [requests.get(self.probe_url, headers={"Accept": None}, timeout=10) for _ in range(2)]
+            seen = [answer.headers.get("X-Cache-Status") for answer in answers]
+            if (seen[1] == "HIT") != (wanted == "on") or (wanted == "off" and seen != [None, None]):
+                sys.exit(
+                    f"The microcache is meant to be {wanted}, but two reads of {self.probe_url} gave {seen}: "
+                    + "; ".join(str(dict(answer.headers)) for answer in answers)
+                )
+
+
+def owner(stage):
+    """The process that owns /api/catalog/ at the stage."""
+    return stack.STAGE_ROUTES[stage].get("/api/catalog/", "monolith")
+
+
+def nginx_version():
+    result = subprocess.run([nginx._binary(), "-v"], capture_output=True, text=True)
+    return result.stderr.strip().replace("nginx version: ", "")
+
+
+def wrk(url, connections, duration, threads):
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
-    if non_2xx or errors:
-        print(f"  warning: {url}: {non_2xx and non_2xx.group(0)} {errors and errors.group(0)}")
+    if errors or (non_2xx and not url.endswith(OWN)):
+        print(f"\n  warning: {url}: {non_2xx and non_2xx.group(0)} {errors and errors.group(0)}")
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": to_ms(re.search(r"\s50%\s+([\d.]+\w+)", output).group(1)),
@@ -106,40 +234,23 @@ def to_ms(text):
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
-def print_table(results):
-    print(f"{'path':<26} {'target':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for path in PATHS:
-        medians = {}
-        for target in ("direct", "facade"):
-            runs = results[(path, target)]
-            medians[target] = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99")}
-            m = medians[target]
-            print(f"{path:<26} {target:<7} {m['rps']:>8.1f} {m['p50']:>8.2f} {m['p99']:>8.2f}")
-        ratio = medians["facade"]["rps"] / medians["direct"]["rps"]
-        print(f"{path:<26} {'ratio':<7} {ratio:>8.3f}   (facade/direct requests per second; target >= 0.95)\n")
-
-
-def print_query_counts(database_url):
-    """SQL queries per list page, in-process, at different pages and page sizes."""
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "monolith.settings.local", "DATABASE_URL": database_url})
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    print("SQL queries per request (should not change with the page or its size):")
-    for url in [
-        "/products/?page=1",
-        "/products/?page=5",
-        "/api/catalog/products/?page_size=5",
-        "/api/catalog/products/?page_size=100",
-    ]:
-        with CaptureQueriesContext(connection) as queries:
-            status = client.get(url).status_code
-        print(f"  {url:<40} {len(queries):>3} queries (HTTP {status})")
+def print_table(results, stages):
+    print("| stage | what | req/s | p50 ms | p99 ms | static ÷ this |")
+    print("|---|---|---:|---:|---:|---:|")
+    medians = {
+        key: {measure: statistics.median(run[measure] for run in runs) for measure in ("rps", "p50", "p99")}
+        for key, runs in results.items()
+    }
+    for stage in stages:
+        static = medians[(stage, "static")]["rps"]
+        for row, label in ROWS.items():
+            m = medians[(stage, row)]
+            if row == "direct":
+                label = f"{label} ({owner(stage)})"
+            print(
+                f"| {stage} | {label} | {m['rps']:,.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {static / m['rps']:,.1f} |"
+            )
+    print(f"\n{API} is the API row's URL; the goal is a 'static ÷ this' of 10 or less for the microcache on.")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,13 @@ LIMIT_DEFAULTS = {
 # Limits no test or benchmark reaches: they load the shop from one address on purpose, as fast as
 # it answers (`env={**nginx.UNLIMITED, ...}`).
 UNLIMITED = {name: "1000000" for name in LIMIT_DEFAULTS}
+# The microcache of anonymous catalog API reads (proxy/nginx.conf; docs/running.md, "The
+# microcache"): on or off.
+MICROCACHE_DEFAULT = {"FACADE_MICROCACHE": "on"}
+MICROCACHE_VALUES = ("on", "off")
+# Every FACADE_* setting of the facade's config, with its default: what `shop up` records and
+# docker-compose.yml and the Kubernetes facade repeat.
+SETTING_DEFAULTS = {**LIMIT_DEFAULTS, **MICROCACHE_DEFAULT}
 
 
 class _Placeholders(string.Template):
@@ -62,10 +69,11 @@ def render(
     prefix: Path,
     stage: int,
     addresses: Mapping[str, str],
-    limits: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Path:
     """Write prefix/nginx.conf: the facade at addresses["facade"], routing as proxy/routes/stage-<stage>.conf says,
-    with the rate limits given (by default, LIMIT_DEFAULTS overridden from the environment).
+    with the FACADE_* settings (rate limits, microcache) of `settings` (by default, the environment),
+    each defaulting to SETTING_DEFAULTS'.
 
     ShopError if that file disagrees with the stage table (monolith/strangler/stages.py): the
     facade never starts with routes the monolith does not expect.
@@ -77,7 +85,8 @@ def render(
             f"(monolith/strangler/stages.py) sends {expected or 'nothing'} to a service."
         )
     text = _Placeholders(TEMPLATE.read_text()).safe_substitute(
-        **rate_limits(os.environ if limits is None else limits),
+        **rate_limits(os.environ if settings is None else settings),
+        **microcache(os.environ if settings is None else settings),
         FACADE_ADDR=addresses["facade"],
         MONOLITH_ADDR=addresses["monolith"],
         CATALOG_ADDR=addresses["catalog"],
@@ -105,6 +114,19 @@ def rate_limits(env: Mapping[str, str]) -> dict[str, str]:
                 f"{name}={value!r} is not a limit: give a whole number above 0 (the default is {LIMIT_DEFAULTS[name]})."
             )
     return limits
+
+
+def microcache(env: Mapping[str, str]) -> dict[str, str]:
+    """MICROCACHE_DEFAULT, overridden by env; ShopError naming a value other than on or off."""
+    # Exactly on or off, as docker-compose.yml and the Kubernetes facade pass it to the template
+    # unchecked (any other value there turns the cache off).
+    value = env.get("FACADE_MICROCACHE", MICROCACHE_DEFAULT["FACADE_MICROCACHE"])
+    if value not in MICROCACHE_VALUES:
+        raise ShopError(
+            f"FACADE_MICROCACHE={value!r} is not a switch: give on or off "
+            f"(the default is {MICROCACHE_DEFAULT['FACADE_MICROCACHE']})."
+        )
+    return {"FACADE_MICROCACHE": value}
 
 
 def status_socket(prefix: Path) -> Path:

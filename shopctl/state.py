@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shopctl import ShopError
-from shopctl.nginx import LIMIT_DEFAULTS
+from shopctl.nginx import SETTING_DEFAULTS
 
 FILE = "shop.json"
 LOCKS = "running"
@@ -34,8 +34,9 @@ RECORDED = (
     "CATALOG_DATABASE_URL",
     "PAYMENTS_DATABASE_URL",
     "DJANGO_SETTINGS_MODULE",
-    # The facade's rate limits: `shop stage N` renders the facade again, with the limits it started with.
-    *LIMIT_DEFAULTS,
+    # The facade's rate limits and microcache switch: `shop stage N` renders the facade again, with
+    # the settings it started with.
+    *SETTING_DEFAULTS,
 )
 
 _held: list[int] = []  # the lock files this process holds, open as long as it runs

@@ -386,9 +386,9 @@ def test_nginx_defines_every_placeholder_of_the_template(services):
     assert not missing, f"nginx's environment in docker-compose.yml lacks {sorted(missing)}"
 
 
-def test_nginx_s_rate_limits_default_to_shopctl_s_and_follow_the_shell(docker_compose, services):
+def test_nginx_s_settings_default_to_shopctl_s_and_follow_the_shell(docker_compose, services):
     environment = services["nginx"]["environment"]
-    assert {name: environment[name] for name in nginx.LIMIT_DEFAULTS} == nginx.LIMIT_DEFAULTS
+    assert {name: environment[name] for name in nginx.SETTING_DEFAULTS} == nginx.SETTING_DEFAULTS
     overridden = load_services(docker_compose, FACADE_LOGIN_PER_MINUTE="5")
     assert overridden["nginx"]["environment"]["FACADE_LOGIN_PER_MINUTE"] == "5"
 
@@ -425,7 +425,7 @@ def image_config(tmp_path, stage):
         "SHOP_STAGE": stage,
         "FACADE_STATUS_LISTEN": f"unix:{nginx.status_socket(tmp_path / 'shopctl')}",
         **{f"{name.upper()}_ADDR": address for name, address in LOCAL_ADDRESSES.items()},
-        **nginx.LIMIT_DEFAULTS,  # as docker-compose.yml sets them (a test above checks)
+        **nginx.SETTING_DEFAULTS,  # as docker-compose.yml sets them (a test above checks)
     }
     result = subprocess.run(
         ["sh", "-c", IMAGE_ENVSUBST, str(ROOT / "proxy" / "nginx.conf")],
@@ -446,7 +446,7 @@ def image_config(tmp_path, stage):
 def test_the_image_renders_what_shopctl_renders_and_nginx_accepts(tmp_path, stage):
     prefix = image_config(tmp_path, str(stage))
 
-    expected = nginx.render(tmp_path / "shopctl", stage, LOCAL_ADDRESSES, nginx.LIMIT_DEFAULTS).read_text()
+    expected = nginx.render(tmp_path / "shopctl", stage, LOCAL_ADDRESSES, nginx.SETTING_DEFAULTS).read_text()
     assert (prefix / "nginx.conf").read_text() == expected
     nginx.check(prefix)  # `nginx -t`, ShopError with nginx's complaint
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from monolith.strangler.stages import STAGES, routes
-from shopctl.nginx import LIMIT_DEFAULTS
+from shopctl.nginx import SETTING_DEFAULTS
 
 REPO = Path(__file__).resolve().parents[2]
 KUBERNETES = REPO / "deploy" / "kubernetes"
@@ -248,6 +248,6 @@ def test_the_facade_sets_every_placeholder_of_the_nginx_template(overlay):
     placeholders = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", code))
     [nginx] = by_kind(objects, "Deployment")["facade"]["spec"]["template"]["spec"]["containers"]
     assert placeholders and placeholders <= {env["name"] for env in nginx["env"]}
-    # The rate limits are the local run's defaults.
+    # The rate limits and the microcache's switch are the local run's defaults.
     env = {item["name"]: item["value"] for item in nginx["env"]}
-    assert {name: env[name] for name in LIMIT_DEFAULTS} == LIMIT_DEFAULTS
+    assert {name: env[name] for name in SETTING_DEFAULTS} == SETTING_DEFAULTS
