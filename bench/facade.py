@@ -87,7 +87,7 @@ def main():
             "SHOP_RUN_DIR": str(run_dir),
             "DEBUG": "false",
             "LOG_LEVEL": "WARNING",
-            **{f"{name.upper()}_ADDR": f"127.0.0.1:{stack._free_port()}" for name in stack.DEFAULT_ADDRESSES},
+            **{f"{name.upper()}_ADDR": stack.free_address() for name in stack.DEFAULT_ADDRESSES},
         }
         shop = cleanup.enter_context(BackgroundShop(env=env, without=postgres.DATABASES, log_path=run_dir / "shop.log"))
         shop.wait_until_ready(timeout=240)
@@ -149,7 +149,7 @@ def private_run_dir():
 @contextlib.contextmanager
 def static_nginx(prefix: Path, content: bytes):
     """A bare nginx serving `content` as STATIC at a free port; its base URL."""
-    address = f"127.0.0.1:{stack._free_port()}"
+    address = stack.free_address()
     (prefix / "html").mkdir(parents=True)
     (prefix / "html" / STATIC.lstrip("/")).write_bytes(content)
     temp_paths = "".join(

@@ -43,6 +43,7 @@ def fresh_shop(
     ready to serve; stopped, with its database, when the block ends.
 
     names: the processes to run (default: those the stage needs); env: more variables for it."""
+    folder = folder.resolve()  # nginx reads a relative run folder from its own
     folder.mkdir(parents=True, exist_ok=True)
     addresses = {f"{name.upper()}_ADDR": stack.free_address() for name in stack.DEFAULT_ADDRESSES}
     shop = BackgroundShop(
@@ -79,12 +80,12 @@ class SeparateShop:
     """
 
     def __init__(self, stage: int, folder: Path, names: Sequence[str], env: Mapping[str, str] | None = None):
-        self.stage, self.folder = stage, folder
+        self.stage, self.folder = stage, folder.resolve()  # nginx reads a relative run folder from its own
         self.names = list(names)
         if self.names[0] != "facade":
             raise ShopError("A separate shop starts with the facade, whose `shop up` runs the database.")
         addresses = {f"{name.upper()}_ADDR": stack.free_address() for name in stack.DEFAULT_ADDRESSES}
-        self.shop_env = {**MEASURED, **addresses, "SHOP_RUN_DIR": str(folder / "run"), **(env or {})}
+        self.shop_env = {**MEASURED, **addresses, "SHOP_RUN_DIR": str(self.folder / "run"), **(env or {})}
         self.shops = {name: self._shop(name) for name in self.names}
         self.env = self.shops["facade"].env
         self.url = stack.url(self.names, self.env)

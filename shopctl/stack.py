@@ -74,7 +74,8 @@ def address(name: str, env: Mapping[str, str] = os.environ) -> str:
 
 def run_dir(env: Mapping[str, str] = os.environ) -> Path:
     """Where runtime files go: the rendered nginx config, its pid and temp files, the stage."""
-    return Path(env.get("SHOP_RUN_DIR", REPO / ".run"))
+    # Absolute: nginx would read a relative one from its own prefix.
+    return Path(env.get("SHOP_RUN_DIR", REPO / ".run")).absolute()
 
 
 def processes() -> list[str]:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from shopctl import ShopError, state
+from shopctl import ShopError, stack, state
 
 NAMES = ["facade", "monolith"]
 ENV = {"FACADE_ADDR": "127.0.0.1:18080", "DATABASE_URL": "postgres://postgres@/shop_monolith?host=/x", "HOME": "/root"}
@@ -69,3 +69,10 @@ def test_forgetting_the_last_shop_removes_the_record(tmp_path):
     state.forget(tmp_path)
     assert not (tmp_path / state.FILE).exists()
     assert state.running(tmp_path) is None
+
+
+def test_a_relative_run_folder_is_made_absolute(monkeypatch, tmp_path):
+    """nginx would read a relative one from its own prefix, and a service's `shop up` from its folder."""
+    monkeypatch.chdir(tmp_path)
+
+    assert stack.run_dir({"SHOP_RUN_DIR": "run"}) == tmp_path / "run"
