@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from shopctl import nginx, state
+from shopctl import nginx, stack, state
 from shopctl.background import BackgroundShop
-from tests.e2e.conftest import _free_address, _start
+from tests.e2e.conftest import _start
 
 pytestmark = pytest.mark.e2e
 
@@ -192,8 +192,8 @@ def uncached_shop(shop_env, tmp_path) -> Iterator[BackgroundShop]:
     env = {
         **shop_env,
         "FACADE_MICROCACHE": "off",
-        "FACADE_ADDR": _free_address(),
-        "MONOLITH_ADDR": _free_address(),
+        "FACADE_ADDR": stack.free_address(),
+        "MONOLITH_ADDR": stack.free_address(),
         "SHOP_RUN_DIR": str(tmp_path),
     }
     running = BackgroundShop(["facade", "monolith"], env=env, log_path=tmp_path / "shop.log")
