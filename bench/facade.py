@@ -34,7 +34,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +42,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from shopctl import nginx, postgres, stack  # noqa: E402
+from shopctl import kit, nginx, postgres, stack  # noqa: E402
 from shopctl.background import BackgroundShop  # noqa: E402
 
 API = "/api/catalog/products/?page_size=20"
@@ -80,7 +79,7 @@ def main():
         sys.exit("wrk is not installed: apt-get install wrk")
 
     with contextlib.ExitStack() as cleanup:
-        run_dir = cleanup.enter_context(private_run_dir())
+        run_dir = cleanup.enter_context(kit.reachable_run_dir("bench-facade-"))
         env = {
             **nginx.UNLIMITED,  # one address loads the shop as fast as it answers
             "FACADE_MICROCACHE": "on",
@@ -132,18 +131,6 @@ def main():
             print(f" stage {stage} done", flush=True)
         print()
         print_table(results, stages)
-
-
-@contextlib.contextmanager
-def private_run_dir():
-    """A run folder the postgres user can reach when this runs as root; its PostgreSQL removed with it."""
-    run_dir = Path(tempfile.mkdtemp(prefix="bench-facade-"))
-    run_dir.chmod(0o755)
-    try:
-        yield run_dir
-    finally:
-        postgres.remove(run_dir)
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager

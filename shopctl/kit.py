@@ -17,6 +17,7 @@ import platform
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import metadata
@@ -188,3 +189,17 @@ def _first_line(command):
     except OSError:
         return "not found"
     return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else "?"
+
+
+@contextlib.contextmanager
+def reachable_run_dir(prefix: str = "shop-run-") -> Iterator[Path]:
+    """A new run folder that the postgres user can reach when this runs as root (a temporary folder
+    is private to root, and the cluster would go to the postgres user's home instead): its PostgreSQL
+    lives, and is deleted, with it."""
+    run_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    run_dir.chmod(0o755)
+    try:
+        yield run_dir
+    finally:
+        postgres.remove(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)

@@ -10,10 +10,7 @@ process is stopped at the end, whether the tests passed or not.
 """
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -22,7 +19,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from shopctl import ShopError, nginx, postgres, stack
+from shopctl import ShopError, kit, nginx, postgres, stack
 from shopctl.background import BackgroundShop
 
 E2E_DATABASE = "shop_e2e"
@@ -148,7 +145,7 @@ def switching_shop(tmp_path) -> Iterator[BackgroundShop]:
 def quickstart_shop() -> Iterator[BackgroundShop]:
     """The whole shop as the README's quick start runs it, at free ports: no database URL, so
     `shop up` runs a PostgreSQL of its own in the run folder (shopctl/postgres.py)."""
-    with reachable_run_dir() as run_dir:
+    with kit.reachable_run_dir() as run_dir:
         running = BackgroundShop(env=quickstart_env(run_dir), without=postgres.DATABASES, log_path=run_dir / "shop.log")
         try:
             _start(running)
@@ -167,20 +164,6 @@ def quickstart_env(run_dir: Path) -> dict[str, str]:
         "SHOP_RUN_DIR": str(run_dir),
         **{f"{name.upper()}_ADDR": stack.free_address() for name in ("facade", "monolith", "catalog", "payments")},
     }
-
-
-@contextmanager
-def reachable_run_dir() -> Iterator[Path]:
-    """A run folder that the postgres user can reach when the tests run as root (pytest's own are
-    private to root, and the cluster would go to the postgres user's home): the cluster lives, and
-    is deleted, with it."""
-    run_dir = Path(tempfile.mkdtemp(prefix="shop-run-"))
-    run_dir.chmod(0o755)
-    try:
-        yield run_dir
-    finally:
-        postgres.remove(run_dir)
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from shopctl import ShopError, stack, state
-from tests.e2e.conftest import quickstart_env, reachable_run_dir
+from shopctl import ShopError, kit, stack, state
+from tests.e2e.conftest import quickstart_env
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ SHOP_UP = [sys.executable, "-m", "shopctl", "up"]
 
 @pytest.fixture(scope="module")
 def run_dir() -> Iterator[Path]:
-    with reachable_run_dir() as folder:
+    with kit.reachable_run_dir() as folder:
         yield folder
 
 
