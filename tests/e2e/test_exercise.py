@@ -77,7 +77,7 @@ def test_the_list_describes_every_exercise():
         (["nope", "--stage", "2"], 1, "There is no exercise 'nope'"),
         (["payments-down", "--stage", "1"], 1, "--stage must be 0 or 2"),
         (["payments-down"], 1, "--stage must be 0 or 2"),
-        (["relay-down", "--stage", "0"], 2, "no stage-0 form"),
+        (["relay-down", "--stage", "0", "--users", "0"], 1, "--users must be"),
         (["payments-down", "--stage", "2", "--duration", "5"], 1, "--duration must be"),
     ],
 )
